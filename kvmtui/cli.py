@@ -1,0 +1,129 @@
+"""Command line: `kvmtui [-c URI]... [--readonly] [--demo]` starts the console."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+
+from kvmtui import __version__
+
+DEFAULT_SHUTDOWN_TIMEOUT_S = 60.0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kvmtui",
+        description="A keyboard-driven console for KVM virtual machines managed by libvirt.",
+        epilog="Without -c, kvmtui uses $LIBVIRT_DEFAULT_URI or libvirt's own default URI. "
+               "Try 'kvmtui --demo' for a lab of VMs that needs no hypervisor.")
+    parser.add_argument("-c", "--connect", metavar="URI", action="append", default=[],
+                        help="libvirt URI to connect to (repeat for several hosts), "
+                             "e.g. qemu:///system or qemu+ssh://root@host/system")
+    parser.add_argument("--readonly", action="store_true",
+                        help="open read-only connections: show everything, change nothing")
+    parser.add_argument("--demo", action="store_true",
+                        help="open the shipped demo lab (libvirt's test driver, no daemon needed)")
+    parser.add_argument("--shutdown-timeout", metavar="SECONDS", type=_positive_float,
+                        default=DEFAULT_SHUTDOWN_TIMEOUT_S,
+                        help="offer force off when a shutdown has not finished after this "
+                             "long (default: %(default)g)")
+    parser.add_argument("--version", action="version", version=_version_text())
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("it must be more than 0 seconds")
+    return value
+
+
+def _version_text() -> str:
+    try:
+        import libvirt
+
+        lib = libvirt.getVersion()
+        libvirt_text = f"libvirt {lib // 1_000_000}.{lib // 1000 % 1000}.{lib % 1000}"
+    except Exception:  # noqa: BLE001 - --version must work even when libvirt is broken
+        libvirt_text = "libvirt unavailable"
+    return f"kvmtui {__version__} ({libvirt_text})"
+
+
+def resolve_uris(args: argparse.Namespace) -> list[str]:
+    from kvmtui.virt.demo import demo_uri
+
+    uris = list(args.connect)
+    if args.demo:
+        uris.insert(0, demo_uri())
+    if not uris:
+        # "" lets libvirt pick its own default (uri_default in libvirt.conf, then probing)
+        uris.append(os.environ.get("LIBVIRT_DEFAULT_URI", ""))
+    return uris
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Keep libvirt's and libxml2's own C-level warnings off the user's terminal.
+
+    They duplicate what the libvirtError we report already says ("I/O warning: failed to load
+    external entity ..."), and would break the promise of a single clear line.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_console(args)
+
+
+def run_console(args: argparse.Namespace) -> int:
+    from kvmtui.virt.errors import connect_failure_line, libvirt_message
+    from kvmtui.virt.fleet import ConnectFailed, Fleet
+
+    fleet = Fleet(resolve_uris(args), readonly=args.readonly)
+    loaded: dict[str, object] = {}
+
+    def connect_and_list() -> None:
+        try:
+            fleet.open_all()
+            if args.demo and not args.readonly:
+                from kvmtui.virt.demo import apply_demo_settings, demo_uri
+                apply_demo_settings(fleet.connection(demo_uri()).conn)
+            loaded["summaries"] = fleet.list_summaries()
+        except ConnectFailed as failed:
+            loaded["error"] = connect_failure_line(failed.uri, failed.error)
+        except Exception as err:  # noqa: BLE001 - one clear line, never a traceback
+            loaded["error"] = f"kvmtui: cannot list domains: {libvirt_message(err)}"
+
+    # Connecting and listing overlap with importing Textual, the slowest part of start-up.
+    with native_stderr_silenced():
+        worker = threading.Thread(target=connect_and_list, name="connect", daemon=True)
+        worker.start()
+        from kvmtui.app import KvmApp
+
+        worker.join()
+    if "error" in loaded:
+        print(loaded["error"], file=sys.stderr)
+        return 1
+    app = KvmApp(fleet, loaded["summaries"], shutdown_timeout=args.shutdown_timeout)
+    try:
+        app.run()
+    finally:
+        fleet.close()
+    return app.return_code or 0

@@ -1,0 +1,48 @@
+"""One key map for every screen: what the footer shows and what `?` lists."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+# Power keys act on the selected VM; each is shown only when it makes sense for its state.
+POWER_BINDINGS = [
+    Binding("s", "power('start')", "Start", id="start"),
+    Binding("s", "power('restore')", "Restore", id="restore"),
+    Binding("s", "power('wakeup')", "Wake up", id="wakeup"),
+    Binding("d", "power('shutdown')", "Shutdown", id="shutdown"),
+    Binding("r", "power('reboot')", "Reboot", id="reboot"),
+    Binding("p", "power('pause')", "Pause", id="pause"),
+    Binding("p", "power('resume')", "Resume", id="resume"),
+    Binding("F", "power('force_off')", "Force off", id="force_off"),
+    Binding("R", "power('reset')", "Reset", id="reset"),
+    Binding("M", "power('managed_save')", "Save", id="managed_save"),
+]
+
+LIST_BINDINGS = [
+    Binding("slash", "filter", "Filter", id="filter"),
+    Binding("o", "sort", "Sort", id="sort", show=False),
+    Binding("O", "reverse_sort", "Reverse sort", id="reverse_sort", show=False),
+    Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
+]
+
+APP_BINDINGS = [
+    Binding("question_mark", "help", "Help", id="help"),
+    Binding("q", "quit", "Quit", id="quit"),
+]
+
+# The help screen's table: key, what it does, and (dim) when it applies.
+HELP_ROWS = [
+    ("↑ ↓ j k", "move; PgUp PgDn by page, Home End to first and last", ""),
+    ("s", "start; restore a saved VM; wake a suspended one", "shut off, pmsuspended"),
+    ("d", "shutdown: ask the guest to power off (ACPI)", "running"),
+    ("r", "reboot: ask the guest to restart", "running"),
+    ("p", "pause / resume", "running, paused"),
+    ("F", "force off (destroy): cut the power now; asks first", "active"),
+    ("R", "reset: press the reset button; asks first", "running"),
+    ("M", "managed save: memory to disk, stop; asks first", "running, paused"),
+    ("/", "filter: name, state:running, host:kvm1, -term", ""),
+    ("o  O", "next sort column / reverse the order", ""),
+    ("escape", "clear the filter; close a dialog", ""),
+    ("y  n", "answer a question (enter takes the safe button)", ""),
+    ("?  q", "this help / quit", ""),
+]

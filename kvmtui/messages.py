@@ -1,0 +1,27 @@
+"""Typed messages shared by the app, screens and widgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from kvmtui.virt.models import Change, DomainKey
+from kvmtui.virt.power import PowerAction
+
+
+@dataclass
+class FleetChanged(Message):
+    """Something a connection reported (posted from libvirt's threads)."""
+
+    change: Change
+
+
+@dataclass
+class PowerDone(Message):
+    """A power action's libvirt call returned; error is libvirt's message, or None."""
+
+    key: DomainKey
+    name: str
+    action: PowerAction
+    error: str | None

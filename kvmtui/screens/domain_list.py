@@ -1,0 +1,265 @@
+"""The main screen: every domain of every connection, with power control from the keyboard."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input
+
+from kvmtui.keys import LIST_BINDINGS, POWER_BINDINGS
+from kvmtui.messages import FleetChanged, PowerDone
+from kvmtui.screens.confirm import ConfirmScreen
+from kvmtui.virt.errors import libvirt_message
+from kvmtui.virt.filtering import SORTS, DomainFilter, FilterError, parse_filter
+from kvmtui.virt.fleet import Fleet
+from kvmtui.virt.models import (
+    ConnectionChanged,
+    ConnectionStatus,
+    DomainEvent,
+    DomainKey,
+    DomainRemoved,
+    DomainsReloaded,
+    DomainState,
+    DomainSummary,
+    DomainUpdated,
+)
+from kvmtui.virt.power import SPECS, PowerAction, available, perform
+from kvmtui.widgets.domain_table import DomainTable
+from kvmtui.widgets.fleet_header import FleetHeader
+
+_SETTLED = {DomainState.SHUTOFF, DomainState.CRASHED}
+
+
+class DomainListScreen(Screen):
+    BINDINGS = [*POWER_BINDINGS, *LIST_BINDINGS]
+
+    DEFAULT_CSS = """
+    DomainListScreen DomainTable { height: 1fr; }
+    DomainListScreen #filter { dock: bottom; display: none; margin-bottom: 1; }
+    DomainListScreen #filter.-open { display: block; }
+    """
+
+    def __init__(self, fleet: Fleet, summaries: list[DomainSummary], *,
+                 shutdown_timeout: float) -> None:
+        super().__init__()
+        self.fleet = fleet
+        self.domains: dict[DomainKey, DomainSummary] = {s.key: s for s in summaries}
+        self.connections = {uri: (ConnectionStatus.CONNECTED, "") for uri in fleet.uris}
+        self.shutdown_timeout = shutdown_timeout
+        self.sort_index = 0
+        self.sort_reverse = False
+        self.filter: DomainFilter = parse_filter("")
+        self._shutdown_timers: dict[DomainKey, Timer] = {}
+        self._pending: list = []
+
+    def compose(self) -> ComposeResult:
+        yield FleetHeader(id="header")
+        yield DomainTable(multi_host=self.fleet.multi_host, id="domains")
+        yield Input(placeholder="filter: name, state:running, host:NAME, -term to negate",
+                    id="filter")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.redraw()
+        self.table.focus()
+
+    @property
+    def table(self) -> DomainTable:
+        return self.query_one(DomainTable)
+
+    @property
+    def selected(self) -> DomainSummary | None:
+        key = self.table.cursor_key
+        return self.domains.get(key) if key else None
+
+    # -- drawing --------------------------------------------------------------------------
+
+    def visible(self) -> list[DomainSummary]:
+        label, key = SORTS[self.sort_index]
+        rows = [s for s in self.domains.values() if self.filter(s)]
+        return sorted(rows, key=key, reverse=self.sort_reverse)
+
+    def redraw(self) -> None:
+        rows = self.visible()
+        with self.app.batch_update():
+            self.table.show(rows)
+            label = SORTS[self.sort_index][0] + (" ↓" if self.sort_reverse else " ↑")
+            self.query_one(FleetHeader).update_from(
+                self.domains.values(), shown=len(rows), connections=self.connections,
+                sort_label=label, filter_text=self.filter.text, readonly=self.fleet.readonly)
+        self.refresh_bindings()
+
+    def on_data_table_row_highlighted(self) -> None:
+        self.refresh_bindings()
+
+    # -- fleet changes --------------------------------------------------------------------
+
+    def apply_change(self, message: FleetChanged) -> None:
+        # Bursts (a host starting 500 VMs) are applied together, once per refresh.
+        self._pending.append(message.change)
+        if len(self._pending) == 1:
+            self.call_after_refresh(self._apply_pending)
+
+    def _apply_pending(self) -> None:
+        changes, self._pending = self._pending, []
+        for change in changes:
+            self._apply(change)
+        self.redraw()
+
+    def _apply(self, change) -> None:
+        if isinstance(change, DomainUpdated):
+            summary = change.summary
+            self.domains[summary.key] = summary
+            if summary.state in _SETTLED:
+                self._stop_shutdown_watch(summary.key)
+        elif isinstance(change, DomainRemoved):
+            self.domains.pop(change.key, None)
+            self._stop_shutdown_watch(change.key)
+        elif isinstance(change, DomainsReloaded):
+            self.domains = {k: s for k, s in self.domains.items() if k.uri != change.uri}
+            self.domains.update({s.key: s for s in change.summaries})
+        elif isinstance(change, ConnectionChanged):
+            self.connections[change.uri] = (change.status, change.reason)
+            if change.status is ConnectionStatus.CONNECTED:
+                self.table.disconnected_uris.discard(change.uri)
+                self.notify(f"{change.uri}: reconnected", timeout=3)
+            else:
+                if change.uri not in self.table.disconnected_uris:
+                    self.notify(f"{change.uri}: {change.reason}; reconnecting…",
+                                severity="warning", timeout=5)
+                self.table.disconnected_uris.add(change.uri)
+            self.table.restyle()
+        elif isinstance(change, DomainEvent) and change.kind == "lifecycle":
+            pass  # the row is re-read by the connection; DomainUpdated follows
+
+    # -- power ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "power":
+            summary = self.selected
+            if summary is None:
+                return False
+            return PowerAction(parameters[0]) in available(summary)
+        if action == "clear_filter":
+            return bool(self.filter.text)
+        return True
+
+    def action_power(self, name: str) -> None:
+        summary = self.selected
+        if summary is None:
+            return
+        action = PowerAction(name)
+        spec = SPECS[action]
+        if self.fleet.readonly:
+            self.notify(f"Read-only: kvmtui was started with --readonly, so it cannot "
+                        f"{spec.label.lower()} {summary.name}.", severity="warning")
+            return
+        if action not in available(summary):
+            return
+        if spec.confirm:
+            question = f"{spec.label} {summary.name}?"
+            if self.fleet.multi_host:
+                question = f"{spec.label} {summary.name} on {summary.host}?"
+            self.app.push_screen(
+                ConfirmScreen(question, spec.risk, spec.label),
+                lambda yes, key=summary.key, n=summary.name: yes and self.run_power(key, n, action))
+        else:
+            self.run_power(summary.key, summary.name, action)
+
+    @work(thread=True, group="power")
+    def run_power(self, key: DomainKey, name: str, action: PowerAction) -> None:
+        try:
+            perform(self.fleet.domain(key), action)
+        except Exception as err:  # noqa: BLE001 - shown to the user with libvirt's words
+            self.post_message(PowerDone(key, name, action, libvirt_message(err)))
+        else:
+            self.post_message(PowerDone(key, name, action, None))
+
+    def on_power_done(self, message: PowerDone) -> None:
+        spec = SPECS[message.action]
+        if message.error:
+            self.notify(message.error, title=f"Could not {spec.label.lower()} {message.name}",
+                        severity="error", timeout=10)
+            return
+        if message.action is PowerAction.SHUTDOWN:
+            self._watch_shutdown(message.key, message.name)
+            self.notify(f"{message.name} {spec.done}", timeout=3)
+        elif message.action is PowerAction.REBOOT:
+            self.notify(f"{message.name} {spec.done}", timeout=3)
+
+    def _watch_shutdown(self, key: DomainKey, name: str) -> None:
+        summary = self.domains.get(key)
+        if summary is not None and summary.state in _SETTLED:
+            return  # already off: events arrived before libvirt's call returned
+        self._stop_shutdown_watch(key)
+        self._shutdown_timers[key] = self.set_timer(
+            self.shutdown_timeout, lambda: self._shutdown_overdue(key, name))
+
+    def _stop_shutdown_watch(self, key: DomainKey) -> None:
+        timer = self._shutdown_timers.pop(key, None)
+        if timer is not None:
+            timer.stop()
+
+    def _shutdown_overdue(self, key: DomainKey, name: str) -> None:
+        self._shutdown_timers.pop(key, None)
+        summary = self.domains.get(key)
+        if summary is None or summary.state in _SETTLED:
+            return
+        spec = SPECS[PowerAction.FORCE_OFF]
+        question = (f"{name} has not shut down after {self.shutdown_timeout:g} s "
+                    f"(it is {summary.state.word}). Force it off?")
+        self.app.push_screen(
+            ConfirmScreen(question, spec.risk, spec.label),
+            lambda yes: yes and self.run_power(key, name, PowerAction.FORCE_OFF))
+
+    # -- filter and sort ------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-open")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        try:
+            self.filter = parse_filter(event.value)
+        except FilterError as err:
+            event.input.border_subtitle = str(err)
+            event.input.add_class("-invalid")
+            return  # the last good filter stays in force
+        event.input.border_subtitle = ""
+        event.input.remove_class("-invalid")
+        self.redraw()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            event.input.remove_class("-open")
+        self.table.focus()
+
+    def on_key(self, event) -> None:
+        box = self.query_one("#filter", Input)
+        if event.key == "escape" and box.has_focus:
+            event.stop()
+            self.action_clear_filter()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.border_subtitle = ""
+        box.remove_class("-open", "-invalid")
+        self.filter = parse_filter("")
+        self.table.focus()
+        self.redraw()
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        if SORTS[self.sort_index][0] == "host" and not self.fleet.multi_host:
+            self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self.redraw()
+
+    def action_reverse_sort(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.redraw()

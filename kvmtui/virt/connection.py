@@ -1,0 +1,299 @@
+"""One libvirt connection: open, events, keepalive, close callback, reconnect, domain summaries.
+
+Threads involved:
+- the libvirt event thread runs our callbacks; they only translate to small dataclasses;
+- a per-connection refresher thread re-reads the domains that events named (one summary each,
+  coalesced, so a burst of events costs one read per domain, not one per event);
+- a reconnect thread, only while the connection is lost.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import libvirt
+
+from kvmtui.virt import eventnames
+from kvmtui.virt.errors import is_no_domain, libvirt_message
+from kvmtui.virt.eventloop import ensure_event_loop
+from kvmtui.virt.models import (
+    Change,
+    ConnectionChanged,
+    ConnectionStatus,
+    DomainEvent,
+    DomainKey,
+    DomainRemoved,
+    DomainsReloaded,
+    DomainState,
+    DomainSummary,
+    DomainUpdated,
+)
+from kvmtui.virt.uris import host_label
+
+KEEPALIVE_INTERVAL_S = 2
+KEEPALIVE_COUNT = 3
+RECONNECT_BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class Connection:
+    """A libvirt connection to one URI, read-write or read-only."""
+
+    def __init__(self, uri: str, *, readonly: bool = False,
+                 on_change: Callable[[Change], None] = lambda change: None) -> None:
+        self.uri = uri
+        self.readonly = readonly
+        self.host = host_label(uri)
+        self.status = ConnectionStatus.CONNECTING
+        self._on_change = on_change
+        self._conn: libvirt.virConnect | None = None
+        self._callback_ids: list[int] = []
+        self._names: dict[str, str] = {}
+        self._pending: dict[str, None] = {}
+        self._wake = threading.Condition()
+        self._closing = False
+        self._refresher: threading.Thread | None = None
+        self._reconnector: threading.Thread | None = None
+
+    # -- lifetime -----------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open the connection (raises libvirt.libvirtError) and subscribe to its events."""
+        ensure_event_loop()
+        self._conn = self._open_raw()
+        if not self.uri:  # libvirt chose its default: from now on we name it as libvirt does
+            self.uri = self._conn.getURI()
+            self.host = host_label(self.uri)
+        self._subscribe(self._conn)
+        self.status = ConnectionStatus.CONNECTED
+        if self._refresher is None:
+            self._refresher = threading.Thread(
+                target=self._refresh_loop, name=f"refresh {self.host}", daemon=True)
+            self._refresher.start()
+
+    def _open_raw(self) -> libvirt.virConnect:
+        uri = self.uri or None
+        if self.readonly:
+            return libvirt.openReadOnly(uri)
+        return libvirt.open(uri)
+
+    def close(self) -> None:
+        self._closing = True
+        with self._wake:
+            self._wake.notify_all()
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        for cid in self._callback_ids:
+            try:
+                conn.domainEventDeregisterAny(cid)
+            except libvirt.libvirtError:
+                pass
+        self._callback_ids.clear()
+        try:
+            conn.unregisterCloseCallback()
+        except libvirt.libvirtError:
+            pass
+        try:
+            conn.close()
+        except libvirt.libvirtError:
+            pass
+
+    @property
+    def conn(self) -> libvirt.virConnect:
+        if self._conn is None or self.status is not ConnectionStatus.CONNECTED:
+            raise libvirt.libvirtError(f"not connected to {self.uri}")
+        return self._conn
+
+    def set_sink(self, on_change: Callable[[Change], None]) -> None:
+        self._on_change = on_change
+
+    # -- events -------------------------------------------------------------------------
+
+    def _subscribe(self, conn: libvirt.virConnect) -> None:
+        try:
+            conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
+        except libvirt.libvirtError:
+            pass  # local drivers (test://, qemu:/// with no daemon) have no keepalive
+        try:
+            conn.registerCloseCallback(self._on_close, None)
+        except libvirt.libvirtError:
+            pass  # drivers without a socket cannot be closed under us
+        handlers = {
+            libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE: self._on_lifecycle,
+            libvirt.VIR_DOMAIN_EVENT_ID_REBOOT: self._on_reboot,
+            libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED: self._on_device_added,
+            libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED: self._on_device_removed,
+            libvirt.VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE: self._on_agent,
+            libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED: self._on_job_completed,
+            libvirt.VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE: self._on_balloon,
+        }
+        for event_id, handler in handlers.items():
+            try:
+                self._callback_ids.append(conn.domainEventRegisterAny(None, event_id, handler, None))
+            except libvirt.libvirtError:
+                pass  # an older daemon may not know every event id; the rest still work
+
+    def _key(self, dom: libvirt.virDomain) -> DomainKey:
+        return DomainKey(self.uri, dom.UUIDString())
+
+    def _emit(self, change: Change) -> None:
+        try:
+            self._on_change(change)
+        except Exception:  # noqa: BLE001 - a receiver's bug must not kill libvirt's thread
+            pass
+
+    def _on_lifecycle(self, _conn, dom, event: int, detail: int, _opaque) -> None:
+        key = self._key(dom)
+        self._emit(DomainEvent(key, dom.name(), "lifecycle",
+                               eventnames.lifecycle_words(event, detail), lifecycle=event))
+        self.request_refresh(key.uuid)
+
+    def _on_reboot(self, _conn, dom, _opaque) -> None:
+        key = self._key(dom)
+        self._emit(DomainEvent(key, dom.name(), "reboot", "rebooted"))
+        self.request_refresh(key.uuid)
+
+    def _on_device_added(self, _conn, dom, alias: str, _opaque) -> None:
+        self._emit(DomainEvent(self._key(dom), dom.name(), "device-added", alias))
+
+    def _on_device_removed(self, _conn, dom, alias: str, _opaque) -> None:
+        self._emit(DomainEvent(self._key(dom), dom.name(), "device-removed", alias))
+
+    def _on_agent(self, _conn, dom, state: int, _reason: int, _opaque) -> None:
+        self._emit(DomainEvent(self._key(dom), dom.name(), "agent",
+                               eventnames.AGENT_STATES.get(state, str(state))))
+
+    def _on_job_completed(self, _conn, dom, _params, _opaque) -> None:
+        self._emit(DomainEvent(self._key(dom), dom.name(), "job", "completed"))
+
+    def _on_balloon(self, _conn, dom, _actual: int, _opaque) -> None:
+        self.request_refresh(dom.UUIDString())
+
+    def _on_close(self, _conn, reason: int, _opaque) -> None:
+        if self._closing or reason == libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT:
+            return
+        self.status = ConnectionStatus.DISCONNECTED
+        self._emit(ConnectionChanged(self.uri, ConnectionStatus.DISCONNECTED,
+                                     eventnames.CLOSE_REASONS.get(reason, "closed")))
+        self._start_reconnect()
+
+    # -- reconnect ----------------------------------------------------------------------
+
+    def _start_reconnect(self) -> None:
+        if self._reconnector is not None and self._reconnector.is_alive():
+            return
+        self._reconnector = threading.Thread(
+            target=self._reconnect_loop, name=f"reconnect {self.host}", daemon=True)
+        self._reconnector.start()
+
+    def _reconnect_loop(self) -> None:
+        old, self._conn = self._conn, None
+        self._callback_ids.clear()
+        if old is not None:
+            try:
+                old.close()
+            except libvirt.libvirtError:
+                pass
+        attempt = 0
+        while not self._closing:
+            time.sleep(RECONNECT_BACKOFF_S[min(attempt, len(RECONNECT_BACKOFF_S) - 1)])
+            attempt += 1
+            try:
+                conn = self._open_raw()
+            except libvirt.libvirtError as err:
+                self._emit(ConnectionChanged(self.uri, ConnectionStatus.DISCONNECTED,
+                                             f"retry {attempt}: {libvirt_message(err)}"))
+                continue
+            self._conn = conn
+            self._subscribe(conn)
+            self.status = ConnectionStatus.CONNECTED
+            try:
+                summaries = self.list_summaries()
+            except libvirt.libvirtError:
+                self.status = ConnectionStatus.DISCONNECTED
+                continue
+            self._emit(DomainsReloaded(self.uri, tuple(summaries)))
+            self._emit(ConnectionChanged(self.uri, ConnectionStatus.CONNECTED, "reconnected"))
+            return
+
+    # -- reading domains ----------------------------------------------------------------
+
+    def list_summaries(self) -> list[DomainSummary]:
+        """Every domain of this connection, active and inactive, as `virsh list --all` sees them."""
+        conn = self.conn
+        domains = conn.listAllDomains(0)
+        autostart = self._uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
+        persistent = self._uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT)
+        managed = self._uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE)
+        summaries = []
+        for dom in domains:
+            uuid = dom.UUIDString()
+            try:
+                summaries.append(self._summarize(dom, uuid in autostart, uuid in persistent,
+                                                 uuid in managed))
+            except libvirt.libvirtError as err:
+                if not is_no_domain(err):  # undefined between the list and the read: skip it
+                    raise
+        return summaries
+
+    @staticmethod
+    def _uuids(conn: libvirt.virConnect, flag: int) -> set[str]:
+        # One filtered list per flag instead of one call per domain per property.
+        return {dom.UUIDString() for dom in conn.listAllDomains(flag)}
+
+    def summary(self, uuid: str) -> DomainSummary | None:
+        """The domain's current summary, or None when it no longer exists."""
+        try:
+            dom = self.conn.lookupByUUIDString(uuid)
+            return self._summarize(dom, bool(dom.autostart()), bool(dom.isPersistent()),
+                                   bool(dom.hasManagedSaveImage(0)))
+        except libvirt.libvirtError as err:
+            if is_no_domain(err):
+                return None
+            raise
+
+    def _summarize(self, dom: libvirt.virDomain, autostart: bool, persistent: bool,
+                   managed_save: bool) -> DomainSummary:
+        state, max_mem, mem, vcpus, _cpu_time = dom.info()
+        dom_id = dom.ID()
+        uuid = dom.UUIDString()
+        name = dom.name()
+        self._names[uuid] = name
+        return DomainSummary(
+            key=DomainKey(self.uri, uuid), name=name,
+            id=dom_id if dom_id >= 0 else None, state=DomainState.coerce(state),
+            vcpus=vcpus, memory_kib=mem, max_memory_kib=max_mem, autostart=autostart,
+            persistent=persistent, managed_save=managed_save, host=self.host)
+
+    def lookup(self, uuid: str) -> libvirt.virDomain:
+        return self.conn.lookupByUUIDString(uuid)
+
+    # -- refresher ----------------------------------------------------------------------
+
+    def request_refresh(self, uuid: str) -> None:
+        """Ask for the domain to be re-read off the event thread; repeated asks coalesce."""
+        with self._wake:
+            self._pending[uuid] = None
+            self._wake.notify()
+
+    def _refresh_loop(self) -> None:
+        while not self._closing:
+            with self._wake:
+                while not self._pending and not self._closing:
+                    self._wake.wait()
+                batch = list(self._pending)
+                self._pending.clear()
+            for uuid in batch:
+                self._refresh_one(uuid)
+
+    def _refresh_one(self, uuid: str) -> None:
+        try:
+            summary = self.summary(uuid)
+        except libvirt.libvirtError:
+            return  # lost connection: the close callback reports it and the reload fixes rows
+        if summary is None:
+            self._emit(DomainRemoved(DomainKey(self.uri, uuid), self._names.pop(uuid, uuid)))
+        else:
+            self._emit(DomainUpdated(summary))

@@ -1,0 +1,50 @@
+"""libvirt's numeric event codes, in words a user reads (the words virsh event uses)."""
+
+from __future__ import annotations
+
+LIFECYCLE_EVENTS = {
+    0: "defined",
+    1: "undefined",
+    2: "started",
+    3: "suspended",
+    4: "resumed",
+    5: "stopped",
+    6: "shutdown",
+    7: "pmsuspended",
+    8: "crashed",
+}
+
+LIFECYCLE_DETAILS = {
+    0: ("added", "updated", "renamed", "from snapshot"),
+    1: ("removed", "renamed"),
+    2: ("booted", "migrated", "restored", "from snapshot", "wakeup", "recreated"),
+    3: ("paused", "migrated", "I/O error", "watchdog", "restored", "from snapshot",
+        "API error", "postcopy", "postcopy failed"),
+    4: ("unpaused", "migrated", "from snapshot", "postcopy", "postcopy failed"),
+    5: ("shutdown", "destroyed", "crashed", "migrated", "saved", "failed", "from snapshot",
+        "recreated"),
+    6: ("finished", "on guest request", "on host request"),
+    7: ("memory", "disk"),
+    8: ("panicked", "crashloaded"),
+}
+
+LIFECYCLE_DEFINED = 0
+LIFECYCLE_UNDEFINED = 1
+LIFECYCLE_STOPPED = 5
+
+AGENT_STATES = {1: "connected", 2: "disconnected"}
+
+CLOSE_REASONS = {
+    0: "connection error",
+    1: "end of file from libvirtd",
+    2: "keepalive timeout",
+    3: "closed by client",
+}
+
+
+def lifecycle_words(event: int, detail: int) -> str:
+    name = LIFECYCLE_EVENTS.get(event, f"event {event}")
+    details = LIFECYCLE_DETAILS.get(event, ())
+    if 0 <= detail < len(details):
+        return f"{name}: {details[detail]}"
+    return name

@@ -1,0 +1,99 @@
+"""The list's filter language and sort orders, kept apart from the widgets so they are testable.
+
+Filter text is split on spaces; every term must match (AND):
+  win          name contains 'win' (case-insensitive)
+  state:running / state:shut-off / state:paus   the domain's state (virsh's words or their start)
+  host:kvm1    the host label contains 'kvm1'
+  -term        negates any term
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kvmtui.virt.models import DomainState, DomainSummary
+
+
+class FilterError(ValueError):
+    """A filter term that cannot mean anything (e.g. an unknown state)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DomainFilter:
+    text: str
+    predicate: Callable[[DomainSummary], bool]
+
+    def __call__(self, summary: DomainSummary) -> bool:
+        return self.predicate(summary)
+
+
+def _term(term: str) -> Callable[[DomainSummary], bool]:
+    negate = term.startswith("-") and len(term) > 1
+    if negate:
+        term = term[1:]
+    field, sep, value = term.partition(":")
+    field = field.lower()
+    if sep and field == "state":
+        states = _states_starting(value)
+        if not states:
+            words = ", ".join(s.word.replace(" ", "-") for s in DomainState)
+            raise FilterError(f"unknown state '{value}' (one of: {words})")
+        test: Callable[[DomainSummary], bool] = lambda s, st=states: s.state in st
+    elif sep and field == "host":
+        test = lambda s, v=value.lower(): v in s.host.lower() or v in s.key.uri.lower()
+    elif sep and field == "name":
+        test = lambda s, v=value.lower(): v in s.name.lower()
+    elif sep and field in ("autostart", "persistent"):
+        want = value.lower() in ("yes", "y", "true", "1", "on")
+        test = lambda s, f=field, w=want: getattr(s, f) is w
+    elif sep:
+        raise FilterError(f"unknown filter field '{field}:' (use name:, state:, host:, autostart:, persistent:)")
+    else:
+        test = lambda s, v=term.lower(): v in s.name.lower()
+    return (lambda s: not test(s)) if negate else test
+
+
+def _states_starting(value: str) -> set[DomainState]:
+    """'running' or a prefix of it ('run'), so the list narrows while the user types."""
+    exact = DomainState.from_word(value)
+    if exact is not None:
+        return {exact}
+    prefix = value.lower().replace("-", " ")
+    return {s for s in DomainState if prefix and s.word.startswith(prefix)}
+
+
+def parse_filter(text: str) -> DomainFilter:
+    """Parse filter text; raises FilterError with a one-line reason on a bad term."""
+    tests = [_term(term) for term in text.split()]
+    return DomainFilter(text.strip(), lambda s: all(t(s) for t in tests))
+
+
+# Sort orders cycled by 'o': (label, key function).  Name breaks every tie, so the order
+# is total and rows never swap places between refreshes.
+def _name(s: DomainSummary) -> tuple:
+    return (s.name.lower(), s.name, s.key)
+
+
+SORTS: list[tuple[str, Callable[[DomainSummary], tuple]]] = [
+    ("name", _name),
+    ("state", lambda s: (_STATE_ORDER[s.state], *_name(s))),
+    ("id", lambda s: (s.id is None, s.id or 0, *_name(s))),
+    ("vcpus", lambda s: (s.vcpus, *_name(s))),
+    ("memory", lambda s: (s.memory_kib, *_name(s))),
+    ("host", lambda s: (s.host, *_name(s))),
+]
+
+# Most alive first: what an operator looks at before what is off.
+_STATE_ORDER = {
+    DomainState.RUNNING: 0, DomainState.BLOCKED: 1, DomainState.NOSTATE: 2,
+    DomainState.SHUTDOWN: 3, DomainState.PAUSED: 4, DomainState.PMSUSPENDED: 5,
+    DomainState.CRASHED: 6, DomainState.SHUTOFF: 7,
+}
+
+
+def sort_key(name: str) -> Callable[[DomainSummary], tuple]:
+    for label, key in SORTS:
+        if label == name:
+            return key
+    raise KeyError(name)

@@ -1,0 +1,96 @@
+"""Power actions: which make sense in which state, what they risk, and the libvirt call for each."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import libvirt
+
+from kvmtui.virt.models import DomainState, DomainSummary
+
+
+class PowerAction(enum.Enum):
+    START = "start"
+    RESTORE = "restore"
+    WAKEUP = "wakeup"
+    SHUTDOWN = "shutdown"
+    REBOOT = "reboot"
+    PAUSE = "pause"
+    RESUME = "resume"
+    FORCE_OFF = "force_off"
+    RESET = "reset"
+    MANAGED_SAVE = "managed_save"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    label: str          # shown in the footer and help
+    done: str           # shown after success: "win10 started"
+    confirm: bool       # destructive: ask first, naming the VM
+    risk: str = ""      # what a confirmation says will be lost
+
+
+SPECS: dict[PowerAction, ActionSpec] = {
+    PowerAction.START: ActionSpec("Start", "started", False),
+    PowerAction.RESTORE: ActionSpec("Restore", "restored from its saved state", False),
+    PowerAction.WAKEUP: ActionSpec("Wake up", "woken up", False),
+    PowerAction.SHUTDOWN: ActionSpec("Shutdown", "asked to shut down", False),
+    PowerAction.REBOOT: ActionSpec("Reboot", "asked to reboot", False),
+    PowerAction.PAUSE: ActionSpec("Pause", "paused", False),
+    PowerAction.RESUME: ActionSpec("Resume", "resumed", False),
+    PowerAction.FORCE_OFF: ActionSpec(
+        "Force off", "forced off", True,
+        "It is cut off at once, like pulling the power cord: anything not yet written to its "
+        "disks is lost, and its file systems may need repair."),
+    PowerAction.RESET: ActionSpec(
+        "Reset", "reset", True,
+        "It restarts at once, like pressing the reset button: the guest is not asked first and "
+        "unsaved work in it is lost."),
+    PowerAction.MANAGED_SAVE: ActionSpec(
+        "Save", "saved and stopped", True,
+        "Its memory is written to disk and it stops; 'start' restores it where it was. Until "
+        "then its memory image uses host disk space."),
+}
+
+_RUNNING_LIKE = {DomainState.RUNNING, DomainState.BLOCKED, DomainState.NOSTATE}
+
+
+def available(summary: DomainSummary) -> set[PowerAction]:
+    """The actions that make sense for the domain in its current state."""
+    state = summary.state
+    if state is DomainState.SHUTOFF:
+        return {PowerAction.RESTORE if summary.managed_save else PowerAction.START}
+    if state in _RUNNING_LIKE:
+        return {PowerAction.SHUTDOWN, PowerAction.REBOOT, PowerAction.PAUSE,
+                PowerAction.FORCE_OFF, PowerAction.RESET, PowerAction.MANAGED_SAVE}
+    if state is DomainState.PAUSED:
+        return {PowerAction.RESUME, PowerAction.FORCE_OFF, PowerAction.MANAGED_SAVE}
+    if state is DomainState.PMSUSPENDED:
+        return {PowerAction.WAKEUP, PowerAction.FORCE_OFF}
+    # in shutdown, crashed: only pulling the plug makes sense
+    return {PowerAction.FORCE_OFF}
+
+
+def perform(dom: libvirt.virDomain, action: PowerAction) -> None:
+    """Run the action's libvirt call; raises libvirt.libvirtError with libvirt's message."""
+    if action in (PowerAction.START, PowerAction.RESTORE):
+        dom.create()  # restores the managed-save image when there is one, as virsh start does
+    elif action is PowerAction.WAKEUP:
+        dom.pMWakeup(0)
+    elif action is PowerAction.SHUTDOWN:
+        dom.shutdown()
+    elif action is PowerAction.REBOOT:
+        dom.reboot(0)
+    elif action is PowerAction.PAUSE:
+        dom.suspend()
+    elif action is PowerAction.RESUME:
+        dom.resume()
+    elif action is PowerAction.FORCE_OFF:
+        dom.destroy()
+    elif action is PowerAction.RESET:
+        dom.reset(0)
+    elif action is PowerAction.MANAGED_SAVE:
+        dom.managedSave(0)
+    else:  # pragma: no cover - the enum is closed
+        raise ValueError(action)

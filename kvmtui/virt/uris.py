@@ -1,0 +1,32 @@
+"""Short names for connection URIs, for the Host column and the header."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+
+def host_label(uri: str) -> str:
+    """'qemu+ssh://root@kvm1/system' -> 'kvm1'; 'test:///x/lab.xml' -> 'lab'; 'qemu:///system' -> 'localhost'."""
+    parts = urlsplit(uri)
+    if parts.hostname:
+        return parts.hostname
+    if parts.scheme.startswith("test") and parts.path not in ("", "/default"):
+        return os.path.splitext(os.path.basename(parts.path))[0] or "test"
+    if parts.scheme.startswith("test"):
+        return "test"
+    return "localhost"
+
+
+def display_uri(uri: str) -> str:
+    """The URI as the header shows it: a test driver's file path is cut to its file name."""
+    parts = urlsplit(uri)
+    if parts.scheme == "test" and parts.path.count("/") > 1:
+        return f"test:///…/{os.path.basename(parts.path)}"
+    return uri
+
+
+def is_local(uri: str) -> bool:
+    """True when the hypervisor runs on this machine (no host part, or a socket override)."""
+    parts = urlsplit(uri)
+    return not parts.hostname or parts.hostname in ("localhost", "127.0.0.1", "::1")

@@ -1,0 +1,59 @@
+"""Two lines above the list: domain counts, then the connections, sort order and filter."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.widgets import Static
+
+from kvmtui.virt.models import ConnectionStatus, DomainState, DomainSummary
+from kvmtui.virt.uris import display_uri
+
+# Always shown, even at zero, as `1000 domains · 500 running · 0 paused` reads.
+_MAIN_STATES = (DomainState.RUNNING, DomainState.PAUSED, DomainState.SHUTOFF)
+_OTHER_STATES = (DomainState.CRASHED, DomainState.SHUTDOWN, DomainState.PMSUSPENDED,
+                 DomainState.BLOCKED, DomainState.NOSTATE)
+
+
+def count_line(summaries: Iterable[DomainSummary], shown: int | None = None) -> str:
+    counts = Counter(s.state for s in summaries)
+    total = sum(counts.values())
+    parts = [f"{total} domain{'' if total == 1 else 's'}"]
+    parts += [f"{counts.get(state, 0)} {state.word}" for state in _MAIN_STATES]
+    # the rest by urgency, so a narrow terminal cuts 'idle' before it cuts 'crashed'
+    parts += [f"{counts[state]} {state.word}" for state in _OTHER_STATES if counts.get(state)]
+    line = " · ".join(parts)
+    if shown is not None and shown != total:
+        line += f"   (showing {shown})"
+    return line
+
+
+class FleetHeader(Static):
+    """Counts of the whole fleet and where it comes from; never a clock (screenshots stay fixed)."""
+
+    DEFAULT_CSS = """
+    FleetHeader {
+        height: 2; padding: 0 1; background: $panel; color: $foreground;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    """
+
+    def update_from(self, summaries: Iterable[DomainSummary], *, shown: int,
+                    connections: dict[str, tuple[ConnectionStatus, str]], sort_label: str,
+                    filter_text: str, readonly: bool) -> None:
+        first = Text(count_line(summaries, shown), style="bold")
+        second = Text()
+        for i, (uri, (status, reason)) in enumerate(connections.items()):
+            if i:
+                second.append("  ")
+            second.append(display_uri(uri))
+            if status is not ConnectionStatus.CONNECTED:
+                second.append(f" [{status.value}{': ' + reason if reason else ''}]", style="bold reverse")
+        if readonly:
+            second.append("  read-only", style="bold")
+        second.append(f"  sort: {sort_label} (o)")
+        if filter_text:
+            second.append(f"  filter: {filter_text}", style="bold")
+        self.update(Text.assemble(first, "\n", second))
