@@ -84,6 +84,8 @@ class DomainListScreen(Screen):
     def redraw(self) -> None:
         rows = self.visible()
         with self.app.batch_update():
+            self.table.sort_column = SORTS[self.sort_index][0]
+            self.table.sort_reverse = self.sort_reverse
             self.table.show(rows)
             label = SORTS[self.sort_index][0] + (" ↓" if self.sort_reverse else " ↑")
             self.query_one(FleetHeader).update_from(
@@ -91,7 +93,7 @@ class DomainListScreen(Screen):
                 sort_label=label, filter_text=self.filter.text, readonly=self.fleet.readonly)
         self.refresh_bindings()
 
-    def on_data_table_row_highlighted(self) -> None:
+    def on_domain_table_cursor_moved(self) -> None:
         self.refresh_bindings()
 
     # -- fleet changes --------------------------------------------------------------------

@@ -13,15 +13,6 @@ class DomainKey(NamedTuple):
     uri: str
     uuid: str
 
-    def row_key(self) -> str:
-        # A newline can appear in neither a URI nor a UUID, so the pair splits back cleanly.
-        return f"{self.uri}\n{self.uuid}"
-
-    @classmethod
-    def from_row_key(cls, text: str) -> "DomainKey":
-        uri, uuid = text.split("\n", 1)
-        return cls(uri, uuid)
-
 
 class DomainState(enum.IntEnum):
     """libvirt's virDomainState, named and worded as `virsh list` words them."""
