@@ -176,3 +176,21 @@ def _key(app, name: str):
         if s.name == name:
             return s.key
     raise KeyError(name)
+
+
+async def test_keys_typed_fast_after_slash_go_to_the_filter_not_to_power_keys(make_app, demo_uri):
+    # Over SSH a burst of keys arrives at once; 's' and 'd' typed into the filter must
+    # never start or shut down the VM under the cursor.
+    from textual import events
+
+    from tests.conftest import state_of
+
+    app = make_app(demo_uri)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await select(pilot, "vm1")
+        for char in "/sd":
+            key = "slash" if char == "/" else char
+            app.post_message(events.Key(key, char))  # all queued before any is handled
+        await wait_for(pilot, lambda: app.domain_list.query_one("#filter").value == "sd")
+        await pilot.pause(0.2)
+        assert state_of(app, "vm1") == libvirt.VIR_DOMAIN_SHUTOFF

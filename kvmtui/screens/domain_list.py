@@ -62,6 +62,7 @@ class DomainListScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.table.filter_box = self.query_one("#filter", Input)
         self.redraw()
         self.table.focus()
 
@@ -222,6 +223,10 @@ class DomainListScreen(Screen):
         box = self.query_one("#filter", Input)
         box.add_class("-open")
         box.focus()
+        self.call_after_refresh(box.focus)  # a box that was hidden takes focus once shown
+
+    def on_domain_table_filter_requested(self) -> None:
+        self.action_filter()
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:

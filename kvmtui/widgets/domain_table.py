@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widgets import Input
 
 from kvmtui.virt.models import DomainKey, DomainState, DomainSummary
 from kvmtui.widgets.formatting import human_kib, yes_no
@@ -106,6 +107,9 @@ class DomainTable(ScrollView, can_focus=True):
             super().__init__()
             self.key = key
 
+    class FilterRequested(Message):
+        """'/' was pressed: the keys typed next belong to the filter box."""
+
     class Chosen(Message):
         """Enter was pressed on a domain."""
 
@@ -122,6 +126,8 @@ class DomainTable(ScrollView, can_focus=True):
         self.sort_column = "name"
         self.sort_reverse = False
         self.disconnected_uris: set[str] = set()
+        self.filter_box: Input | None = None
+        self._typing = False
         self._rows: list[DomainSummary] = []
         self._index: dict[DomainKey, int] = {}
         self._cells: list[tuple[str, ...]] = []
@@ -233,6 +239,23 @@ class DomainTable(ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self._set_cursor(len(self._rows) - 1)
+
+    def on_key(self, event: events.Key) -> None:
+        # Keys are handled here, in the order they were typed, before any binding sees them.
+        # After '/', the keys that arrive before the filter box has taken focus are the
+        # filter's text: they must never reach the power keys ('s', 'd', 'r'...).
+        if event.key == "slash" and self.filter_box is not None:
+            event.stop()
+            event.prevent_default()
+            self._typing = True
+            self.post_message(self.FilterRequested())
+        elif self._typing and event.is_printable and self.filter_box is not None:
+            event.stop()
+            event.prevent_default()
+            self.filter_box.insert_text_at_cursor(event.character)
+
+    def on_focus(self) -> None:
+        self._typing = False
 
     def key_enter(self) -> None:
         if self.cursor_key is not None:
