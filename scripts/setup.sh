@@ -25,7 +25,16 @@ command -v gcc >/dev/null || missing+=(gcc)
     || missing+=(python3-dev)
 "$PYTHON" -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 if (( want_test )); then
-    command -v virsh >/dev/null || missing+=(libvirt-clients)  # benchmarks compare with virsh
+    # the integration tier: a private libvirtd running real QEMU guests built from packages
+    command -v virsh >/dev/null || missing+=(libvirt-clients)
+    [[ -x /usr/sbin/libvirtd ]] || missing+=(libvirt-daemon)
+    [[ -e /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so ]] \
+        || [[ -n "$(find /usr/lib* -name libvirt_driver_qemu.so 2>/dev/null | head -1)" ]] \
+        || missing+=(libvirt-daemon-driver-qemu)
+    command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+    command -v qemu-img >/dev/null || missing+=(qemu-utils)
+    command -v cpio >/dev/null || missing+=(cpio)
+    command -v unshare >/dev/null || missing+=(util-linux)
 fi
 
 if (( ${#missing[@]} )); then
@@ -47,6 +56,15 @@ Install the equivalents with your package manager, then run this again:
 MSG
         exit 1
     fi
+fi
+
+if (( want_test && EUID == 0 )); then
+    # The system libvirtd refuses to start without its QEMU user and groups, which Debian's
+    # libvirt-daemon-system would create (along with services we do not want on the host).
+    getent group kvm >/dev/null || groupadd -r kvm
+    getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+    id libvirt-qemu >/dev/null 2>&1 \
+        || useradd -r -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
 fi
 
 [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv

@@ -103,7 +103,7 @@ class DomainListScreen(Screen):
         # Bursts (a host starting 500 VMs) are applied together, once per refresh.
         self._pending.append(message.change)
         if len(self._pending) == 1:
-            self.call_after_refresh(self._apply_pending)
+            self.call_next(self._apply_pending)
 
     def _apply_pending(self) -> None:
         changes, self._pending = self._pending, []

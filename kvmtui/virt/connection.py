@@ -9,6 +9,7 @@ Threads involved:
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -49,7 +50,7 @@ class Connection:
         self._on_change = on_change
         self._conn: libvirt.virConnect | None = None
         self._callback_ids: list[int] = []
-        self._names: dict[str, str] = {}
+        self._known: dict[str, DomainSummary] = {}
         self._pending: dict[str, None] = {}
         self._wake = threading.Condition()
         self._closing = False
@@ -148,6 +149,17 @@ class Connection:
         key = self._key(dom)
         self._emit(DomainEvent(key, dom.name(), "lifecycle",
                                eventnames.lifecycle_words(event, detail), lifecycle=event))
+        # The event already says the new state: show it now, then re-read the rest (the
+        # re-read costs a few round trips, which on a busy link is what a user would wait for).
+        known = self._known.get(key.uuid)
+        state = eventnames.LIFECYCLE_STATES.get(event)
+        if known is not None and state is not None:
+            dom_id = dom.ID()  # carried by the event itself: no round trip
+            implied = dataclasses.replace(
+                known, state=DomainState(state), id=dom_id if dom_id >= 0 else None,
+                managed_save=eventnames.leaves_managed_save(event, detail, known.managed_save))
+            self._known[key.uuid] = implied
+            self._emit(DomainUpdated(implied))
         self.request_refresh(key.uuid)
 
     def _on_reboot(self, _conn, dom, _opaque) -> None:
@@ -259,13 +271,13 @@ class Connection:
         state, max_mem, mem, vcpus, _cpu_time = dom.info()
         dom_id = dom.ID()
         uuid = dom.UUIDString()
-        name = dom.name()
-        self._names[uuid] = name
-        return DomainSummary(
-            key=DomainKey(self.uri, uuid), name=name,
+        summary = DomainSummary(
+            key=DomainKey(self.uri, uuid), name=dom.name(),
             id=dom_id if dom_id >= 0 else None, state=DomainState.coerce(state),
             vcpus=vcpus, memory_kib=mem, max_memory_kib=max_mem, autostart=autostart,
             persistent=persistent, managed_save=managed_save, host=self.host)
+        self._known[uuid] = summary
+        return summary
 
     def lookup(self, uuid: str) -> libvirt.virDomain:
         return self.conn.lookupByUUIDString(uuid)
@@ -294,6 +306,7 @@ class Connection:
         except libvirt.libvirtError:
             return  # lost connection: the close callback reports it and the reload fixes rows
         if summary is None:
-            self._emit(DomainRemoved(DomainKey(self.uri, uuid), self._names.pop(uuid, uuid)))
+            gone = self._known.pop(uuid, None)
+            self._emit(DomainRemoved(DomainKey(self.uri, uuid), gone.name if gone else uuid))
         else:
             self._emit(DomainUpdated(summary))

@@ -28,6 +28,18 @@ LIFECYCLE_DETAILS = {
     8: ("panicked", "crashloaded"),
 }
 
+# The state a lifecycle event leaves the domain in (virDomainState), when the event alone says.
+# 'defined', 'undefined' and 'shutdown' (the guest began or finished shutting down; 'stopped'
+# follows) say nothing certain about the run state.
+LIFECYCLE_STATES = {
+    2: 1,  # started -> running
+    3: 3,  # suspended -> paused
+    4: 1,  # resumed -> running
+    5: 5,  # stopped -> shut off
+    7: 7,  # pmsuspended
+    8: 6,  # crashed
+}
+
 LIFECYCLE_DEFINED = 0
 LIFECYCLE_UNDEFINED = 1
 LIFECYCLE_STOPPED = 5
@@ -40,6 +52,16 @@ CLOSE_REASONS = {
     2: "keepalive timeout",
     3: "closed by client",
 }
+
+
+def leaves_managed_save(event: int, detail: int, before: bool) -> bool:
+    """Whether a managed-save image exists after the event: 'stopped: saved' makes one,
+    'started: restored' consumes it."""
+    if event == 5 and detail == 4:
+        return True
+    if event == 2 and detail == 2:
+        return False
+    return before
 
 
 def lifecycle_words(event: int, detail: int) -> str:
