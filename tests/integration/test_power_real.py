@@ -155,3 +155,23 @@ async def test_shutdown_ignored_by_the_guest_offers_force_off(hypervisor, firmwa
             await wait_for(pilot, lambda: firmware_guest.state() == SHUTOFF, 10)
     finally:
         app.fleet.close()
+
+
+async def test_kvm_guest_starts_from_the_list_and_counts_vm_exits(hypervisor, kvm_guest):
+    app = open_app(hypervisor.uri)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await select(pilot, kvm_guest.name)
+            await pilot.press("s")
+            await wait_for(pilot, lambda: shown_state(app, kvm_guest.name) == "running", 15)
+            conn = hypervisor.client()
+            dom = conn.lookupByName(kvm_guest.name)
+
+            def exits() -> int:
+                ((_, stats),) = conn.domainListGetStats([dom], libvirt.VIR_DOMAIN_STATS_VCPU)
+                return sum(v for k, v in stats.items() if k.endswith("exits.sum"))
+
+            await wait_for(pilot, lambda: exits() > 0, 10)  # real KVM exits from its firmware
+            conn.close()
+    finally:
+        app.fleet.close()
