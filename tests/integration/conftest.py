@@ -8,6 +8,7 @@ with the exact reason — except under CI=true, where that is a failure: CI must
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import subprocess
@@ -26,6 +27,19 @@ from build_test_guest import READY_LINE, build  # noqa: E402
 from private_libvirtd import PrivateLibvirtd, Unavailable  # noqa: E402
 
 _counter = itertools.count(1)
+
+
+@contextlib.asynccontextmanager
+async def running_kvmtui(uri: str, **options):
+    """kvmtui on a URI, in a 100x30 headless terminal: yields (app, pilot)."""
+    from tests.conftest import open_app
+
+    app = open_app(uri, **options)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            yield app, pilot
+    finally:
+        app.fleet.close()
 
 
 def _cannot_run(reason: str):

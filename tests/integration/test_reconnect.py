@@ -4,7 +4,8 @@ registers its events again and shows the current states."""
 from __future__ import annotations
 
 from kvmtui.virt.models import ConnectionStatus
-from tests.conftest import open_app, wait_for
+from tests.conftest import wait_for
+from tests.integration.conftest import running_kvmtui
 from tests.integration.test_power_real import shown_state
 
 
@@ -16,37 +17,34 @@ async def test_reconnects_after_libvirtd_restarts(hypervisor, linux_guest, firmw
     hypervisor.virsh("start", linux_guest.name)
     hypervisor.virsh("start", firmware_guest.name)
     leaving = hypervisor.define_firmware_guest("leaving")
-    app = open_app(hypervisor.uri)
     uri = hypervisor.uri
-    try:
-        async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(pilot, lambda: shown_state(app, "leaving") == "shut off", 5)
-            hypervisor.daemon.kill()
-            # the close callback / keepalive reports it, and the screen says so
-            await wait_for(pilot, lambda: app.domain_list.connections[uri][0]
-                           is ConnectionStatus.DISCONNECTED, 2.0)
-            assert "disconnected" in header_text(app)
-            assert app.domain_list.table.row_text(
-                next(k for k, s in app.domain_list.domains.items()
-                     if s.name == linux_guest.name))["state"] == "disconnected"
+    async with running_kvmtui(uri) as (app, pilot):
+        await wait_for(pilot, lambda: shown_state(app, "leaving") == "shut off", 5)
+        hypervisor.daemon.kill()
+        # the close callback / keepalive reports it, and the screen says so
+        await wait_for(pilot, lambda: app.domain_list.connections[uri][0]
+                       is ConnectionStatus.DISCONNECTED, 2.0)
+        assert "disconnected" in header_text(app)
+        assert app.domain_list.table.row_text(
+            next(k for k, s in app.domain_list.domains.items()
+                 if s.name == linux_guest.name))["state"] == "disconnected"
 
-            # Down for a moment, as a real restart is: a daemon back within milliseconds can
-            # reach a QEMU monitor before QEMU has noticed the old daemon's connection close.
-            await pilot.pause(1.0)
-            hypervisor.daemon.start()
-            # changes made while kvmtui was away, or just as it comes back
-            hypervisor.virsh("destroy", firmware_guest.name)
-            hypervisor.virsh("undefine", "leaving")
-            await wait_for(pilot, lambda: app.domain_list.connections[uri][0]
-                           is ConnectionStatus.CONNECTED, 20)
-            await wait_for(pilot, lambda: shown_state(app, "leaving") is None, 5)  # no stale row
-            await wait_for(pilot, lambda: shown_state(app, firmware_guest.name) == "shut off", 5)
-            assert shown_state(app, linux_guest.name) == "running"
-            assert "disconnected" not in header_text(app)
+        # Down for a moment, as a real restart is: a daemon back within milliseconds can
+        # reach a QEMU monitor before QEMU has noticed the old daemon's connection close.
+        await pilot.pause(1.0)
+        hypervisor.daemon.start()
+        # changes made while kvmtui was away, or just as it comes back
+        hypervisor.virsh("destroy", firmware_guest.name)
+        hypervisor.virsh("undefine", "leaving")
+        await wait_for(pilot, lambda: app.domain_list.connections[uri][0]
+                       is ConnectionStatus.CONNECTED, 20)
+        await wait_for(pilot, lambda: shown_state(app, "leaving") is None, 5)  # no stale row
+        await wait_for(pilot, lambda: shown_state(app, firmware_guest.name) == "shut off", 5)
+        assert shown_state(app, linux_guest.name) == "running"
+        assert "disconnected" not in header_text(app)
 
-            # events are registered again: a new change arrives by itself
-            hypervisor.virsh("suspend", linux_guest.name)
-            await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "paused", 1.0)
-        leaving.remove()
-    finally:
-        app.fleet.close()
+        # events are registered again: a new change arrives by itself
+        hypervisor.virsh("suspend", linux_guest.name)
+        await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "paused", 1.0)
+    leaving.remove()
+
