@@ -25,118 +25,118 @@ async def booted(pilot, guest, count: int = 1, timeout: float = 60) -> None:
 
 async def test_start_boots_the_guest(hypervisor, linux_guest):
     async with running_kvmtui(hypervisor.uri) as (app, pilot):
-    await select(pilot, linux_guest.name)
-    await pilot.press("s")
-    await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "running", 10)
-    assert linux_guest.state() == RUNNING
-    await booted(pilot, linux_guest)
+        await select(pilot, linux_guest.name)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "running", 10)
+        assert linux_guest.state() == RUNNING
+        await booted(pilot, linux_guest)
 
 
 async def test_graceful_shutdown_the_guest_powers_itself_off(hypervisor, linux_guest):
     hypervisor.virsh("start", linux_guest.name)
     linux_guest.wait_booted()
     async with running_kvmtui(hypervisor.uri, shutdown_timeout=30) as (app, pilot):
-    await select(pilot, linux_guest.name)
-    await pilot.press("d")
-    await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "shut off", 30)
-    assert linux_guest.state() == SHUTOFF
-    assert "powering off" in linux_guest.serial.read_text()  # its acpid did it
-    assert not isinstance(app.screen, ConfirmScreen)
+        await select(pilot, linux_guest.name)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "shut off", 30)
+        assert linux_guest.state() == SHUTOFF
+        assert "powering off" in linux_guest.serial.read_text()  # its acpid did it
+        assert not isinstance(app.screen, ConfirmScreen)
 
 
 async def test_pause_and_resume(hypervisor, linux_guest):
     hypervisor.virsh("start", linux_guest.name)
     async with running_kvmtui(hypervisor.uri) as (app, pilot):
-    await select(pilot, linux_guest.name)
-    await pilot.press("p")
-    await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "paused", 10)
-    assert linux_guest.state() == PAUSED
-    await pilot.press("p")
-    await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "running", 10)
-    assert linux_guest.state() == RUNNING
+        await select(pilot, linux_guest.name)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "paused", 10)
+        assert linux_guest.state() == PAUSED
+        await pilot.press("p")
+        await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "running", 10)
+        assert linux_guest.state() == RUNNING
 
 
 async def test_reboot_boots_the_guest_again(hypervisor, linux_guest):
     hypervisor.virsh("start", linux_guest.name)
     linux_guest.wait_booted()
     async with running_kvmtui(hypervisor.uri) as (app, pilot):
-    await select(pilot, linux_guest.name)
-    await pilot.press("r")
-    await booted(pilot, linux_guest, 2)
-    assert linux_guest.state() == RUNNING
-    await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "running", 10)
+        await select(pilot, linux_guest.name)
+        await pilot.press("r")
+        await booted(pilot, linux_guest, 2)
+        assert linux_guest.state() == RUNNING
+        await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "running", 10)
 
 
 async def test_reset_confirmed_restarts_the_guest(hypervisor, linux_guest):
     hypervisor.virsh("start", linux_guest.name)
     linux_guest.wait_booted()
     async with running_kvmtui(hypervisor.uri) as (app, pilot):
-    await select(pilot, linux_guest.name)
-    await pilot.press("R")
-    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-    await pilot.press("n")  # cancelled first: nothing happens
-    await pilot.pause(1.0)
-    assert linux_guest.boots() == 1
-    await pilot.press("R", "y")
-    await booted(pilot, linux_guest, 2)
-    assert linux_guest.state() == RUNNING
+        await select(pilot, linux_guest.name)
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")  # cancelled first: nothing happens
+        await pilot.pause(1.0)
+        assert linux_guest.boots() == 1
+        await pilot.press("R", "y")
+        await booted(pilot, linux_guest, 2)
+        assert linux_guest.state() == RUNNING
 
 
 async def test_force_off_with_confirmation(hypervisor, linux_guest):
     hypervisor.virsh("start", linux_guest.name)
     async with running_kvmtui(hypervisor.uri) as (app, pilot):
-    await select(pilot, linux_guest.name)
-    await pilot.press("F")
-    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-    assert linux_guest.name in app.screen.question
-    await pilot.press("y")
-    await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "shut off", 10)
-    assert linux_guest.state() == SHUTOFF
+        await select(pilot, linux_guest.name)
+        await pilot.press("F")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert linux_guest.name in app.screen.question
+        await pilot.press("y")
+        await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "shut off", 10)
+        assert linux_guest.state() == SHUTOFF
 
 
 async def test_managed_save_then_start_restores_without_booting(hypervisor, linux_guest):
     hypervisor.virsh("start", linux_guest.name)
     linux_guest.wait_booted()
     async with running_kvmtui(hypervisor.uri) as (app, pilot):
-    await select(pilot, linux_guest.name)
-    await pilot.press("M", "y")
-    await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "shut off", 30)
-    conn = hypervisor.client()
-    assert conn.lookupByName(linux_guest.name).hasManagedSaveImage(0) == 1
-    await wait_for(pilot, lambda: app.domain_list.selected.managed_save, 5)
-    await pilot.press("s")  # offered as Restore
-    await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "running", 30)
-    assert linux_guest.state() == RUNNING
-    assert conn.lookupByName(linux_guest.name).hasManagedSaveImage(0) == 0
-    await pilot.pause(3.0)  # a fresh boot would print its ready line within ~2.5 s
-    assert linux_guest.boots() == 1  # restored where it was, not booted again
-    conn.close()
+        await select(pilot, linux_guest.name)
+        await pilot.press("M", "y")
+        await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "shut off", 30)
+        conn = hypervisor.client()
+        assert conn.lookupByName(linux_guest.name).hasManagedSaveImage(0) == 1
+        await wait_for(pilot, lambda: app.domain_list.selected.managed_save, 5)
+        await pilot.press("s")  # offered as Restore
+        await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "running", 30)
+        assert linux_guest.state() == RUNNING
+        assert conn.lookupByName(linux_guest.name).hasManagedSaveImage(0) == 0
+        await pilot.pause(3.0)  # a fresh boot would print its ready line within ~2.5 s
+        assert linux_guest.boots() == 1  # restored where it was, not booted again
+        conn.close()
 
 
 async def test_shutdown_ignored_by_the_guest_offers_force_off(hypervisor, firmware_guest):
     # Firmware with no OS does not answer the ACPI power button.
     hypervisor.virsh("start", firmware_guest.name)
     async with running_kvmtui(hypervisor.uri, shutdown_timeout=1.5) as (app, pilot):
-    await select(pilot, firmware_guest.name)
-    await pilot.press("d")
-    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), 15)
-    assert f"{firmware_guest.name} has not shut down after 1.5 s" in app.screen.question
-    assert firmware_guest.state() == RUNNING
-    await pilot.press("y")
-    await wait_for(pilot, lambda: firmware_guest.state() == SHUTOFF, 10)
+        await select(pilot, firmware_guest.name)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), 15)
+        assert f"{firmware_guest.name} has not shut down after 1.5 s" in app.screen.question
+        assert firmware_guest.state() == RUNNING
+        await pilot.press("y")
+        await wait_for(pilot, lambda: firmware_guest.state() == SHUTOFF, 10)
 
 
 async def test_kvm_guest_starts_from_the_list_and_counts_vm_exits(hypervisor, kvm_guest):
     async with running_kvmtui(hypervisor.uri) as (app, pilot):
-    await select(pilot, kvm_guest.name)
-    await pilot.press("s")
-    await wait_for(pilot, lambda: shown_state(app, kvm_guest.name) == "running", 15)
-    conn = hypervisor.client()
-    dom = conn.lookupByName(kvm_guest.name)
+        await select(pilot, kvm_guest.name)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: shown_state(app, kvm_guest.name) == "running", 15)
+        conn = hypervisor.client()
+        dom = conn.lookupByName(kvm_guest.name)
 
-    def exits() -> int:
-        ((_, stats),) = conn.domainListGetStats([dom], libvirt.VIR_DOMAIN_STATS_VCPU)
-        return sum(v for k, v in stats.items() if k.endswith("exits.sum"))
+        def exits() -> int:
+            ((_, stats),) = conn.domainListGetStats([dom], libvirt.VIR_DOMAIN_STATS_VCPU)
+            return sum(v for k, v in stats.items() if k.endswith("exits.sum"))
 
-    await wait_for(pilot, lambda: exits() > 0, 10)  # real KVM exits from its firmware
-    conn.close()
+        await wait_for(pilot, lambda: exits() > 0, 10)  # real KVM exits from its firmware
+        conn.close()
