@@ -3,6 +3,10 @@ registers its events again and shows the current states."""
 
 from __future__ import annotations
 
+import subprocess
+
+import libvirt
+
 from kvmtui.virt.models import ConnectionStatus
 from tests.conftest import wait_for
 from tests.integration.conftest import running_kvmtui
@@ -33,8 +37,13 @@ async def test_reconnects_after_libvirtd_restarts(hypervisor, linux_guest, firmw
         # reach a QEMU monitor before QEMU has noticed the old daemon's connection close.
         await pilot.pause(1.0)
         hypervisor.daemon.start()
-        # changes made while kvmtui was away, or just as it comes back
-        hypervisor.virsh("destroy", firmware_guest.name)
+        # changes made while kvmtui was away, or just as it comes back. libvirtd is still
+        # reconnecting to its QEMUs here: its destroy kills QEMU first and may then answer
+        # "domain is not running" when its reconnection noticed first — the guest is off
+        # either way, which is what the list must show.
+        subprocess.run(["virsh", "-q", "-c", uri, "destroy", firmware_guest.name],
+                       capture_output=True, timeout=60)
+        assert firmware_guest.state() == libvirt.VIR_DOMAIN_SHUTOFF
         hypervisor.virsh("undefine", "leaving")
         await wait_for(pilot, lambda: app.domain_list.connections[uri][0]
                        is ConnectionStatus.CONNECTED, 20)
