@@ -142,8 +142,8 @@ class DomainListScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "power":
             summary = self.selected
-            if summary is None:
-                return False
+            if summary is None or summary.key.uri in self.table.disconnected_uris:
+                return False  # nothing can be asked of a host we are not connected to
             return PowerAction(parameters[0]) in available(summary)
         if action == "clear_filter":
             return bool(self.filter.text)
