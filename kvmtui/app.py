@@ -8,6 +8,7 @@ from textual.app import App
 
 from kvmtui.keys import APP_BINDINGS
 from kvmtui.messages import FleetChanged
+from kvmtui.screens.details import DomainDetailsScreen
 from kvmtui.screens.domain_list import DomainListScreen
 from kvmtui.screens.help import HelpScreen
 from kvmtui.virt.fleet import Fleet
@@ -41,6 +42,9 @@ class KvmApp(App):
 
     def on_fleet_changed(self, message: FleetChanged) -> None:
         self.domain_list.apply_change(message)
+        for screen in self.screen_stack:
+            if isinstance(screen, DomainDetailsScreen):
+                screen.apply_change(message)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -20,7 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kvmtui",
         description="A keyboard-driven console for KVM virtual machines managed by libvirt.",
         epilog="Without -c, kvmtui uses $LIBVIRT_DEFAULT_URI or libvirt's own default URI. "
-               "Try 'kvmtui --demo' for a lab of VMs that needs no hypervisor.")
+               "Try 'kvmtui --demo' for a lab of VMs that needs no hypervisor. "
+               "'kvmtui inspect --help': domain details as JSON for scripts.")
     parser.add_argument("-c", "--connect", metavar="URI", action="append", default=[],
                         help="libvirt URI to connect to (repeat for several hosts), "
                              "e.g. qemu:///system or qemu+ssh://root@host/system")
@@ -88,6 +89,11 @@ def native_stderr_silenced() -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["inspect"]:
+        from kvmtui.cli_inspect import main as inspect_main
+
+        return inspect_main(argv[1:])
     args = build_parser().parse_args(argv)
     return run_console(args)
 

@@ -25,3 +25,19 @@ class PowerDone(Message):
     name: str
     action: PowerAction
     error: str | None
+
+
+@dataclass
+class DetailsLoaded(Message):
+    """A domain's XML was read and parsed, with its live facts, off the UI thread."""
+
+    key: DomainKey
+    details: object      # DomainDetails
+    facts: object        # LiveFacts
+    xml: str
+
+
+@dataclass
+class DetailsFailed(Message):
+    key: DomainKey
+    error: str

@@ -11,6 +11,7 @@ from textual.widgets import Footer, Input
 from kvmtui.keys import LIST_BINDINGS, POWER_BINDINGS
 from kvmtui.messages import FleetChanged, PowerDone
 from kvmtui.screens.confirm import ConfirmScreen
+from kvmtui.screens.details import DomainDetailsScreen
 from kvmtui.virt.errors import libvirt_message
 from kvmtui.virt.filtering import SORTS, DomainFilter, FilterError, parse_filter
 from kvmtui.virt.fleet import Fleet
@@ -96,6 +97,11 @@ class DomainListScreen(Screen):
 
     def on_domain_table_cursor_moved(self) -> None:
         self.refresh_bindings()
+
+    def on_domain_table_chosen(self, message: DomainTable.Chosen) -> None:
+        summary = self.domains.get(message.key)
+        if summary is not None:
+            self.app.push_screen(DomainDetailsScreen(self.fleet, summary))
 
     # -- fleet changes --------------------------------------------------------------------
 

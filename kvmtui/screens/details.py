@@ -1,0 +1,140 @@
+"""`enter` on a VM: its overview, CPU, memory, disks, NICs, devices and XML, kept live."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from kvmtui.messages import DetailsFailed, DetailsLoaded, FleetChanged
+from kvmtui.virt.domxml import parse_domain
+from kvmtui.virt.errors import libvirt_message
+from kvmtui.virt.fleet import Fleet
+from kvmtui.virt.livefacts import read_live_facts
+from kvmtui.virt.models import DomainEvent, DomainKey, DomainRemoved, DomainsReloaded, DomainSummary, DomainUpdated
+from kvmtui.widgets import details_view
+
+TABS = [("overview", "Overview"), ("cpu", "CPU"), ("memory", "Memory"), ("disks", "Disks"),
+        ("nics", "NICs"), ("devices", "Devices"), ("xml", "XML")]
+
+
+class DomainDetailsScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        *[Binding(str(i), f"show_tab('{tab}')", label, show=False)
+          for i, (tab, label) in enumerate(TABS, 1)],
+        Binding("right,l", "next_tab(1)", "Next tab", show=False),
+        Binding("left,h", "next_tab(-1)", "Previous tab", show=False),
+        Binding("ctrl+r", "reload", "Reload", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    DomainDetailsScreen #title { height: 1; padding: 0 1; background: $panel; text-style: bold;
+        text-wrap: nowrap; text-overflow: ellipsis; }
+    DomainDetailsScreen TabbedContent { height: 1fr; }
+    DomainDetailsScreen ContentSwitcher { height: 1fr; }
+    DomainDetailsScreen TabPane { padding: 0 1; height: 1fr; }
+    DomainDetailsScreen VerticalScroll { height: 1fr; }
+    """
+
+    def __init__(self, fleet: Fleet, summary: DomainSummary) -> None:
+        super().__init__()
+        self.fleet = fleet
+        self.key: DomainKey = summary.key
+        self.summary: DomainSummary | None = summary
+        self.details = None
+        self.facts = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="title", markup=False)
+        with TabbedContent(id="tabs"):
+            for tab, label in TABS:
+                with TabPane(label, id=tab):
+                    with VerticalScroll(id=f"{tab}-scroll"):
+                        yield Static("reading…", id=f"{tab}-body")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.load()
+        self.query_one("#overview-scroll").focus()
+
+    def _title(self) -> str:
+        s = self.summary
+        if s is None:
+            return "(undefined)"
+        host = f" on {s.host}" if self.fleet.multi_host else ""
+        return (f"{s.name} · {s.state.word}{host} · {s.vcpus} vCPU · "
+                f"{s.memory_kib // 1024} MiB · 1-7 tabs, ←→ switch, escape back")
+
+    # -- loading (off the UI thread) --------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="details")
+    def load(self) -> None:
+        try:
+            dom = self.fleet.domain(self.key)
+            xml = dom.XMLDesc(0)
+            details = parse_domain(xml)
+            facts = read_live_facts(dom, details)
+        except Exception as err:  # noqa: BLE001 - libvirt's words go to the user
+            self.post_message(DetailsFailed(self.key, libvirt_message(err)))
+            return
+        self.post_message(DetailsLoaded(self.key, details, facts, xml))
+
+    def on_details_loaded(self, message: DetailsLoaded) -> None:
+        if message.key != self.key:
+            return
+        self.details, self.facts = message.details, message.facts
+        host = self.summary.host if self.summary else "localhost"
+        bodies = {
+            "overview": details_view.overview(message.details, self.summary),
+            "cpu": details_view.cpu(message.details, message.facts),
+            "memory": details_view.memory(message.details),
+            "disks": details_view.disks(message.details, message.facts),
+            "nics": details_view.nics(message.details, message.facts),
+            "devices": details_view.devices(message.details, host),
+            "xml": details_view.xml_view(message.xml),
+        }
+        with self.app.batch_update():
+            for tab, body in bodies.items():
+                self.query_one(f"#{tab}-body", Static).update(body)
+
+    def on_details_failed(self, message: DetailsFailed) -> None:
+        self.notify(message.error, title=f"Could not read {self.summary.name if self.summary else 'the VM'}",
+                    severity="error", timeout=10)
+
+    # -- staying live -----------------------------------------------------------------------
+
+    def apply_change(self, message: FleetChanged) -> None:
+        change = message.change
+        if isinstance(change, DomainUpdated) and change.summary.key == self.key:
+            self.summary = change.summary
+            self.query_one("#title", Static).update(self._title())
+        elif isinstance(change, DomainEvent) and change.key == self.key and change.kind in (
+                "lifecycle", "device-added", "device-removed", "agent", "reboot"):
+            self.load()  # devices, live XML, vCPU placement and addresses may all have changed
+        elif isinstance(change, DomainRemoved) and change.key == self.key:
+            self.summary = None
+            self.query_one("#title", Static).update(f"{change.name} · undefined by another client")
+            self.notify(f"{change.name} was undefined", severity="warning")
+        elif isinstance(change, DomainsReloaded) and change.uri == self.key.uri:
+            self.load()
+
+    # -- keys -------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self.query_one(f"#{tab}-scroll").focus()
+
+    def action_next_tab(self, step: int) -> None:
+        names = [t for t, _ in TABS]
+        current = self.query_one(TabbedContent).active or names[0]
+        self.action_show_tab(names[(names.index(current) + step) % len(names)])
+
+    def action_reload(self) -> None:
+        self.load()
