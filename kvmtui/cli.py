@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-import tempfile
 import threading
-from collections.abc import Iterator
 
 from kvmtui import __version__
 
@@ -70,24 +67,6 @@ def resolve_uris(args: argparse.Namespace) -> list[str]:
     return uris
 
 
-@contextlib.contextmanager
-def native_stderr_silenced() -> Iterator[None]:
-    """Keep libvirt's and libxml2's own C-level warnings off the user's terminal.
-
-    They duplicate what the libvirtError we report already says ("I/O warning: failed to load
-    external entity ..."), and would break the promise of a single clear line.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["inspect"]:
@@ -101,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_console(args: argparse.Namespace) -> int:
     from kvmtui.virt.errors import connect_failure_line, libvirt_message
     from kvmtui.virt.fleet import ConnectFailed, Fleet
+    from kvmtui.virt.native_stderr import native_stderr_silenced
 
     fleet = Fleet(resolve_uris(args), readonly=args.readonly)
     loaded: dict[str, object] = {}

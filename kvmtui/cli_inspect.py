@@ -32,6 +32,7 @@ def main(argv: list[str]) -> int:
     from kvmtui.virt.eventloop import ensure_event_loop
     from kvmtui.virt.inspect import domain_json
     from kvmtui.virt.models import DomainState
+    from kvmtui.virt.native_stderr import native_stderr_silenced
     from kvmtui.virt.uris import host_label
 
     uris = list(args.connect) + ([demo_uri()] if args.demo else [])
@@ -43,7 +44,8 @@ def main(argv: list[str]) -> int:
     found: set[str] = set()
     for uri in uris:
         try:
-            conn = libvirt.openReadOnly(uri or None)
+            with native_stderr_silenced():
+                conn = libvirt.openReadOnly(uri or None)
         except libvirt.libvirtError as err:
             print(connect_failure_line(uri or "libvirt's default URI", err), file=sys.stderr)
             return 1

@@ -19,6 +19,7 @@ POWER_BINDINGS = [
 ]
 
 LIST_BINDINGS = [
+    Binding("enter", "details", "Details", id="details", show=False),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("o", "sort", "Sort", id="sort", show=False),
     Binding("O", "reverse_sort", "Reverse sort", id="reverse_sort", show=False),
@@ -32,17 +33,19 @@ APP_BINDINGS = [
 
 # The help screen's table: key, what it does, and (dim) when it applies.
 HELP_ROWS = [
-    ("↑ ↓ j k", "move; PgUp PgDn by page, Home End to first and last", ""),
-    ("s", "start; restore a saved VM; wake a suspended one", "shut off, pmsuspended"),
+    ("↑ ↓ j k", "move; PgUp PgDn page; Home End first, last", ""),
+    ("enter", "details: overview, CPU, memory, disks, NICs, XML…", ""),
+    ("1-7 ← →", "in details: show a tab; escape goes back", ""),
+    ("s", "start; restore a saved VM; wake a suspended one", "off"),
     ("d", "shutdown: ask the guest to power off (ACPI)", "running"),
     ("r", "reboot: ask the guest to restart", "running"),
-    ("p", "pause / resume", "running, paused"),
-    ("F", "force off (destroy): cut the power now; asks first", "active"),
+    ("p", "pause / resume", "running"),
+    ("F", "force off (destroy): cut the power now; asks", "active"),
     ("R", "reset: press the reset button; asks first", "running"),
-    ("M", "managed save: memory to disk, stop; asks first", "running, paused"),
+    ("M", "managed save: memory to disk and stop; asks", "running"),
     ("/", "filter: name, state:running, host:kvm1, -term", ""),
     ("o  O", "next sort column / reverse the order", ""),
     ("escape", "clear the filter; close a dialog", ""),
-    ("y  n", "answer a question (enter takes the safe button)", ""),
+    ("y  n", "answer a question (enter = the safe button)", ""),
     ("?  q", "this help / quit", ""),
 ]

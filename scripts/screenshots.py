@@ -22,6 +22,11 @@ SHOTS = [  # file name, terminal size, keys pressed first
     ("filter-running", (100, 30), ["slash", *"state:running", "enter"]),
     ("confirm-force-off", (100, 30), ["down", "down", "F"]),
     ("help", (100, 30), ["question_mark"]),
+    ("details-overview", (100, 30), ["end", "enter", "WAIT", "1"]),
+    ("details-cpu-topology", (100, 30), ["enter", "WAIT", "2"]),
+    ("details-disks", (100, 30), ["end", "enter", "WAIT", "4"]),
+    ("details-devices", (100, 30), ["end", "enter", "WAIT", "6"]),
+    ("details-xml-80x24", (80, 24), ["end", "enter", "WAIT", "7"]),
 ]
 
 
@@ -34,7 +39,11 @@ async def shoot(name: str, size: tuple[int, int], keys: list[str], workdir: Path
     app = KvmApp(fleet, fleet.list_summaries())
     try:
         async with app.run_test(size=size) as pilot:
-            await pilot.press(*keys)
+            for key in keys:
+                if key == "WAIT":  # the details screen reads libvirt in a worker
+                    await pilot.pause(0.5)
+                else:
+                    await pilot.press(key)
             await pilot.pause(0.3)
             svg = app.export_screenshot(title=f"kvmtui — {name}")
     finally:

@@ -75,3 +75,9 @@ async def select(pilot, name: str) -> None:
             return
         await pilot.press("down")
     raise AssertionError(f"{name} is not in the list")
+
+
+def screen_text(app) -> str:
+    """The characters on screen right now, line by line, as a user reads them."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join(strip.text for strip in strips)

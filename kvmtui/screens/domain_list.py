@@ -98,8 +98,8 @@ class DomainListScreen(Screen):
     def on_domain_table_cursor_moved(self) -> None:
         self.refresh_bindings()
 
-    def on_domain_table_chosen(self, message: DomainTable.Chosen) -> None:
-        summary = self.domains.get(message.key)
+    def action_details(self) -> None:
+        summary = self.selected
         if summary is not None:
             self.app.push_screen(DomainDetailsScreen(self.fleet, summary))
 

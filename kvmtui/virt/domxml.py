@@ -355,7 +355,8 @@ def parse_disk(disk: ET.Element) -> Disk:
             name = source.get("name")
             hosts = _hosts(source)
             where = ",".join(hosts)
-            shown = f"{protocol or '?'}://{where}/{name or ''}".replace(":///", "://") if where \
+            path_part = (name or "").lstrip("/")
+            shown = f"{protocol or '?'}://{where}/{path_part}" if where \
                 else f"{protocol or '?'}:{name or ''}"
         elif kind == "volume":
             pool, volume = source.get("pool"), source.get("volume")
@@ -412,6 +413,8 @@ def parse_nic(nic: ET.Element) -> Nic:
             shown = f"{source.get('address', '')}:{source.get('port', '')}"
         else:
             shown = source.get("network") or source.get("bridge") or source.get("dev")
+    if kind == "ethernet" and shown is None:
+        shown = _attr(nic, "target", "dev")  # the host tap device is what it plugs into
     virtualport = nic.find("virtualport")
     driver = nic.find("driver")
     return Nic(
@@ -549,6 +552,8 @@ def parse_device(el: ET.Element) -> Device:
         summary = f"shared memory {el.get('name', '?')}"
     elif tag == "iommu":
         summary = f"IOMMU {el.get('model', '?')}"
+    elif tag == "crypto":
+        summary = f"crypto {el.get('model', '?')} ({el.get('type', '?')})"
     elif tag == "audio":
         summary = f"audio backend {el.get('type', '?')}"
     else:

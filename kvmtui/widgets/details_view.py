@@ -15,6 +15,7 @@ from rich.text import Text
 from kvmtui.virt.details import DomainDetails
 from kvmtui.virt.livefacts import LiveFacts
 from kvmtui.virt.models import DomainSummary
+from kvmtui.virt.uris import display_uri
 from kvmtui.widgets.formatting import human_kib, yes_no
 from kvmtui.widgets.topology import topology_text
 
@@ -52,7 +53,8 @@ def overview(details: DomainDetails, summary: DomainSummary | None) -> Renderabl
         rows += [("State", summary.state.word + (" (managed save)" if summary.managed_save else "")),
                  ("Id", "-" if summary.id is None else summary.id),
                  ("Autostart", yes_no(summary.autostart)),
-                 ("Persistent", yes_no(summary.persistent)), ("Host", summary.key.uri)]
+                 ("Persistent", yes_no(summary.persistent)),
+                 ("Connection", display_uri(summary.key.uri))]
     rows += [
         ("Hypervisor", ov.hypervisor), ("OS", " ".join(p for p in (ov.os_type, ov.arch, ov.machine) if p)),
         ("Firmware", firmware), ("Loader", fw.loader), ("NVRAM", fw.nvram),

@@ -110,13 +110,6 @@ class DomainTable(ScrollView, can_focus=True):
     class FilterRequested(Message):
         """'/' was pressed: the keys typed next belong to the filter box."""
 
-    class Chosen(Message):
-        """Enter was pressed on a domain."""
-
-        def __init__(self, key: DomainKey) -> None:
-            super().__init__()
-            self.key = key
-
     def __init__(self, *, multi_host: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self.multi_host = multi_host
@@ -256,10 +249,6 @@ class DomainTable(ScrollView, can_focus=True):
 
     def on_focus(self) -> None:
         self._typing = False
-
-    def key_enter(self) -> None:
-        if self.cursor_key is not None:
-            self.post_message(self.Chosen(self.cursor_key))
 
     def on_click(self, event: events.Click) -> None:
         if event.y >= 1:

@@ -1,0 +1,27 @@
+"""Keep libvirt's and libxml2's own C-level warnings off the user's terminal."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Keep libvirt's and libxml2's own C-level warnings off the user's terminal.
+
+    They duplicate what the libvirtError we report already says ("I/O warning: failed to load
+    external entity ..."), and would break the promise of a single clear line.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
