@@ -85,7 +85,13 @@ def cpu(details: DomainDetails, facts: LiveFacts | None) -> RenderableType:
     ])]
     parts.append(_heading("Topology"))
     parts.append(topology_text(c, facts.vcpus if facts else ()))
-    if facts is not None and not facts.vcpus and facts.vcpus_note:
+    if facts is not None and facts.vcpus:
+        now = Text("now: ", style="bold")
+        for v in facts.vcpus:
+            where = f"@{v.host_cpu}" if v.host_cpu is not None else ""
+            now.append(f"v{v.id} {v.state}{where}  ")
+        parts.append(now)
+    elif facts is not None and facts.vcpus_note:
         parts.append(Text(f"where vCPUs run: {facts.vcpus_note}", style="dim"))
     if c.hyperv or c.hyperv_mode:
         parts.append(_heading("Hyper-V enlightenments" + (f" (mode {c.hyperv_mode})" if c.hyperv_mode else "")))
