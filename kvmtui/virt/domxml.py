@@ -306,6 +306,15 @@ def parse_cpu(root: ET.Element) -> Cpu:
     )
 
 
+def _pci(address: ET.Element | None) -> str:
+    if address is None:
+        return ""
+    if address.get("bus") is not None and address.get("slot") is not None:
+        return "{}:{}:{}.{}".format(*(str(address.get(k, "0")).replace("0x", "")
+                                      for k in ("domain", "bus", "slot", "function")))
+    return ""
+
+
 # -- disks -------------------------------------------------------------------------------
 
 def _hosts(source: ET.Element | None) -> tuple[str, ...]:
@@ -362,12 +371,8 @@ def parse_disk(disk: ET.Element) -> Disk:
             pool, volume = source.get("pool"), source.get("volume")
             shown = f"{pool or '?'}/{volume or '?'}"
         elif kind == "nvme":
-            address = source.find("address")
-            pci = ""
-            if address is not None:
-                pci = "{}:{}:{}.{}".format(*(str(address.get(k, "0")).replace("0x", "")
-                                             for k in ("domain", "bus", "slot", "function")))
-            shown = f"nvme {pci} ns {source.get('namespace', '1')}".strip()
+            pci = _pci(source.find("address"))
+            shown = f"nvme {pci} ns {source.get('namespace', '1')}".replace("  ", " ")
         else:
             shown = source.get("file") or source.get("dev") or source.get("name")
     driver = disk.find("driver")
@@ -405,10 +410,7 @@ def parse_nic(nic: ET.Element) -> Nic:
         elif kind == "vhostuser":
             shown = source.get("path")
         elif kind == "hostdev":
-            address = source.find("address")
-            if address is not None:
-                shown = "{}:{}:{}.{}".format(*(str(address.get(k, "0")).replace("0x", "")
-                                               for k in ("domain", "bus", "slot", "function")))
+            shown = _pci(source.find("address")) or None
         elif kind in ("mcast", "server", "client", "udp"):
             shown = f"{source.get('address', '')}:{source.get('port', '')}"
         else:
@@ -482,15 +484,6 @@ def parse_console(el: ET.Element) -> Console:
 
 
 # -- other devices -----------------------------------------------------------------------
-
-def _pci(address: ET.Element | None) -> str:
-    if address is None:
-        return ""
-    if address.get("bus") is not None and address.get("slot") is not None:
-        return "{}:{}:{}.{}".format(*(str(address.get(k, "0")).replace("0x", "")
-                                      for k in ("domain", "bus", "slot", "function")))
-    return ""
-
 
 def parse_device(el: ET.Element) -> Device:
     tag = el.tag
