@@ -20,6 +20,8 @@ POWER_BINDINGS = [
 
 LIST_BINDINGS = [
     Binding("enter", "details", "Details", id="details", show=False),
+    Binding("t", "snapshots", "Snapshots", id="snapshots", show=False),
+    Binding("n", "new_snapshot", "New snapshot", id="new_snapshot", show=False),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("o", "sort", "Sort", id="sort", show=False),
     Binding("O", "reverse_sort", "Reverse sort", id="reverse_sort", show=False),
@@ -36,6 +38,8 @@ HELP_ROWS = [
     ("↑ ↓ j k", "move; PgUp PgDn page; Home End first, last", ""),
     ("enter", "details: overview, CPU, memory, disks, NICs, XML…", ""),
     ("1-7 ← →", "in details: show a tab; escape goes back", ""),
+    ("t", "snapshot tree: v/enter revert, n new, D delete, r re-read", ""),
+    ("n", "new snapshot of the selected VM", ""),
     ("s", "start; restore a saved VM; wake a suspended one", "off"),
     ("d", "shutdown: ask the guest to power off (ACPI)", "running"),
     ("r", "reboot: ask the guest to restart", "running"),

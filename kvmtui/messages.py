@@ -41,3 +41,20 @@ class DetailsLoaded(Message):
 class DetailsFailed(Message):
     key: DomainKey
     error: str
+
+
+@dataclass
+class SnapshotsRead(Message):
+    key: DomainKey
+    tree: object         # SnapshotTree
+    agent: bool          # a guest agent channel is connected (quiesce possible)
+    libvirt_version: int
+
+
+@dataclass
+class SnapshotDone(Message):
+    """A create/revert/delete returned; error is libvirt's message (or a refusal), or None."""
+
+    key: DomainKey
+    what: str
+    error: str | None

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from collections.abc import Callable
 
 import libvirt
@@ -10,6 +12,10 @@ from kvmtui.app import KvmApp
 from kvmtui.virt.demo import apply_demo_settings
 from kvmtui.virt.fleet import Fleet
 from tests.fleets import copy_demo_fleet
+
+# Snapshot times and screenshots must read the same on every machine.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from kvmtui.keys import LIST_BINDINGS, POWER_BINDINGS
 from kvmtui.messages import FleetChanged, PowerDone
 from kvmtui.screens.confirm import ConfirmScreen
 from kvmtui.screens.details import DomainDetailsScreen
+from kvmtui.screens.snapshots import SnapshotScreen
 from kvmtui.virt.errors import libvirt_message
 from kvmtui.virt.filtering import SORTS, DomainFilter, FilterError, parse_filter
 from kvmtui.virt.fleet import Fleet
@@ -97,6 +98,19 @@ class DomainListScreen(Screen):
 
     def on_domain_table_cursor_moved(self) -> None:
         self.refresh_bindings()
+
+    def action_snapshots(self) -> None:
+        summary = self.selected
+        if summary is not None:
+            self.app.push_screen(SnapshotScreen(self.fleet, summary))
+
+    def action_new_snapshot(self) -> None:
+        summary = self.selected
+        if summary is None:
+            return
+        screen = SnapshotScreen(self.fleet, summary)
+        self.app.push_screen(screen)
+        screen.create_when_read = True
 
     def action_details(self) -> None:
         summary = self.selected

@@ -1,0 +1,205 @@
+"""The questions the snapshot tree asks: create (name, description, kind), revert, delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+
+from kvmtui.virt import snapshots as snaps
+
+DIALOG_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: 72; max-width: 100%; height: auto; max-height: 100%; border: thick $primary;
+    padding: 0 1; background: $surface;
+}}
+{name} .question {{ text-style: bold; margin-bottom: 1; }}
+{name} .risk {{ margin-bottom: 1; }}
+{name} .error {{ color: $text-error; height: auto; }}
+{name} RadioSet {{ width: 100%; border: none; }}
+{name} Checkbox {{ border: none; }}
+{name} Input {{ margin-bottom: 1; }}
+{name} Horizontal {{ height: auto; align: right middle; margin-top: 1; }}
+{name} Button {{ margin-left: 2; }}
+"""
+
+
+class _Choice(ModalScreen):
+    """A question with numbered choices (1, 2, 3 pick one); Cancel is focused first."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("n", "cancel", "Cancel", show=False),
+        Binding("y", "accept", "Yes", show=False),
+        Binding("1", "pick(0)", show=False),
+        Binding("2", "pick(1)", show=False),
+        Binding("3", "pick(2)", show=False),
+    ]
+
+    picked = 0
+
+    def action_pick(self, index: int) -> None:
+        buttons = list(self.query(RadioButton))
+        if index < len(buttons):
+            buttons[index].value = True
+            self.picked = index  # now, not when RadioSet's own message arrives: 'y' may be next
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self.picked = event.index
+
+    def chosen(self) -> int:
+        return self.picked
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "yes":
+            self.action_accept()
+        else:
+            self.dismiss(None)
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+
+class RevertScreen(_Choice):
+    """Dismisses with the state to leave the VM in after the revert, or None."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="RevertScreen")
+
+    def __init__(self, vm: str, snapshot: snaps.Snapshot) -> None:
+        super().__init__()
+        self.vm = vm
+        self.snapshot = snapshot
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"Revert {self.vm} to '{self.snapshot.name}'?", classes="question",
+                         markup=False)
+            yield Static(f"Everything {self.vm} did since that snapshot will be lost: its disks "
+                         f"and, if it runs, its memory go back to {self.snapshot.captured}.",
+                         classes="risk", markup=False)
+            yield Label("Afterwards the VM is:")
+            with RadioSet():
+                yield RadioButton("1  as the snapshot was taken", value=True)
+                yield RadioButton("2  running")
+                yield RadioButton("3  paused")
+            with Horizontal():
+                yield Button("Cancel (n)", id="no", variant="primary", compact=True)
+                yield Button("Revert (y)", id="yes", variant="error", compact=True)
+
+    def action_accept(self) -> None:
+        self.dismiss([snaps.AFTER_AS_TAKEN, snaps.AFTER_RUNNING, snaps.AFTER_PAUSED][self.chosen()])
+
+
+class DeleteScreen(_Choice):
+    """Dismisses with the delete mode, or None."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="DeleteScreen")
+
+    def __init__(self, vm: str, snapshot: snaps.Snapshot, children: int, descendants: int) -> None:
+        super().__init__()
+        self.vm = vm
+        self.snapshot = snapshot
+        self.child_count = children
+        self.descendant_count = descendants
+
+    def compose(self) -> ComposeResult:
+        name = self.snapshot.name
+        moved = (f", its {self.child_count} child snapshot(s) move up to its parent"
+                 if self.child_count else "")
+        with Vertical():
+            yield Static(f"Delete snapshot '{name}' of {self.vm}?", classes="question",
+                         markup=False)
+            yield Static("The VM itself and its disk images are kept; what goes is the saved "
+                         "state you could revert to.", classes="risk", markup=False)
+            with RadioSet():
+                yield RadioButton(f"1  this snapshot only{moved}", value=True)
+                yield RadioButton(f"2  this snapshot and all {self.descendant_count} below it")
+                yield RadioButton("3  metadata only: libvirt forgets it, data stays in the images")
+            with Horizontal():
+                yield Button("Cancel (n)", id="no", variant="primary", compact=True)
+                yield Button("Delete (y)", id="yes", variant="error", compact=True)
+
+    def action_accept(self) -> None:
+        self.dismiss([snaps.DELETE_THIS, snaps.DELETE_SUBTREE, snaps.DELETE_METADATA][self.chosen()])
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    name: str
+    description: str
+    kind: str
+    quiesce: bool
+
+
+class CreateSnapshotScreen(ModalScreen):
+    """Name (a readable timestamp by default), description and kind; validated before sending."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="CreateSnapshotScreen")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False, priority=True)]
+
+    def __init__(self, vm: str, running: bool, agent: bool, existing: set[str]) -> None:
+        super().__init__()
+        self.vm = vm
+        self.vm_running = running
+        self.agent_connected = agent
+        self.existing = existing
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"New snapshot of {self.vm}", classes="question", markup=False)
+            yield Label("Name")
+            yield Input(snaps.default_name(), id="name", placeholder="name", compact=True)
+            yield Label("Description")
+            yield Input(id="description", placeholder="(optional)", compact=True)
+            with RadioSet(id="kind"):
+                if self.vm_running:
+                    yield RadioButton("disks and memory (internal, as virsh does)", value=True)
+                    yield RadioButton("disks only (external overlay files, no memory)")
+                else:
+                    yield RadioButton("disks (internal; the VM is shut off)", value=True)
+            yield Checkbox("quiesce file systems through the guest agent (disks only)",
+                           id="quiesce", value=False, disabled=not (self.vm_running and self.agent_connected))
+            yield Static("", id="error", classes="error", markup=False)
+            with Horizontal():
+                yield Button("Cancel", id="no", compact=True)
+                yield Button("Create (enter)", id="yes", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "yes":
+            self.submit()
+        else:
+            self.dismiss(None)
+
+    def submit(self) -> None:
+        name = self.query_one("#name", Input).value
+        problem = snaps.validate_name(name, self.existing)
+        if problem:
+            self.query_one("#error", Static).update(problem)
+            self.query_one("#name", Input).focus()
+            return
+        kind = snaps.KIND_DISK
+        if self.vm_running:
+            index = self.query_one("#kind", RadioSet).pressed_index
+            kind = snaps.KIND_DISK_ONLY if index == 1 else snaps.KIND_MEMORY
+        quiesce = self.query_one("#quiesce", Checkbox).value and kind == snaps.KIND_DISK_ONLY
+        self.dismiss(CreateRequest(name, self.query_one("#description", Input).value, kind, quiesce))
