@@ -27,6 +27,8 @@ SHOTS = [  # file name, terminal size, keys pressed first
     ("details-disks", (100, 30), ["end", "enter", "WAIT", "4"]),
     ("details-devices", (100, 30), ["end", "enter", "WAIT", "6"]),
     ("details-xml-80x24", (80, 24), ["end", "enter", "WAIT", "7"]),
+    ("snapshot-tree", (100, 30), ["end", "t", "WAIT"]),
+    ("snapshot-delete", (100, 30), ["end", "t", "WAIT", "D"]),
 ]
 
 

@@ -135,17 +135,17 @@ class SnapshotScreen(Screen):
         nodes: dict[str, TreeNode] = {}
         on_path = set(tree.path_to(tree.current))
 
-        def add(parent: TreeNode, name: str) -> None:
+        # Iterative, not recursive: a chain of thousands of snapshots must not hit Python's
+        # recursion limit.
+        stack = [(widget.root, name) for name in reversed(tree.roots())]
+        while stack:
+            parent, name = stack.pop()
             kids = tree.children.get(name, ())
             node = parent.add(node_label(tree.snapshots[name]), data=name, allow_expand=bool(kids))
             nodes[name] = node
-            for kid in kids:
-                add(node, kid)
             if kids and (name in on_path or name in expanded_before):
                 node.expand()
-
-        for root_name in tree.roots():
-            add(widget.root, root_name)
+            stack.extend((node, kid) for kid in reversed(kids))
         widget.root.expand()
         target = keep if keep in nodes else tree.current
         if target in nodes:
