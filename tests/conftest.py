@@ -83,6 +83,17 @@ async def select(pilot, name: str) -> None:
     raise AssertionError(f"{name} is not in the list")
 
 
+async def open_from_list(pilot, name: str, key: str, screen_type, loaded, timeout: float = 5.0):
+    """Select the VM, press the key that opens a screen of it, and wait until it has read libvirt."""
+    await select(pilot, name)
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, screen_type), timeout)
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda: loaded(screen), timeout)
+    await pilot.pause(0.05)
+    return screen
+
+
 def screen_text(app) -> str:
     """The characters on screen right now, line by line, as a user reads them."""
     strips = app.screen._compositor.render_strips()

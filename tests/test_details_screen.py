@@ -5,18 +5,13 @@ from __future__ import annotations
 import pytest
 
 from kvmtui.screens.details import DomainDetailsScreen
-from tests.conftest import libvirt_domain, open_app, screen_text, select, wait_for
+from tests.conftest import libvirt_domain, open_app, open_from_list, screen_text, wait_for
 from tests.fleets import copy_demo_fleet
 
 
 async def open_details(pilot, name: str) -> DomainDetailsScreen:
-    await select(pilot, name)
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, DomainDetailsScreen))
-    screen = pilot.app.screen
-    await wait_for(pilot, lambda: screen.details is not None)
-    await pilot.pause(0.05)
-    return screen
+    return await open_from_list(pilot, name, "enter", DomainDetailsScreen,
+                                lambda screen: screen.details is not None)
 
 
 async def test_every_tab_shows_what_libvirt_says(make_app, demo_uri):

@@ -10,18 +10,13 @@ import pytest
 from kvmtui.screens.snapshot_dialogs import CreateSnapshotScreen, DeleteScreen, RevertScreen
 from kvmtui.screens.snapshots import SnapshotScreen
 from kvmtui.virt import snapshots as snaps
-from tests.conftest import libvirt_domain, open_app, screen_text, select, wait_for
+from tests.conftest import libvirt_domain, open_app, open_from_list, screen_text, select, wait_for
 from tests.fleets import copy_demo_fleet
 
 
 async def open_tree(pilot, vm: str) -> SnapshotScreen:
-    await select(pilot, vm)
-    await pilot.press("t")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, SnapshotScreen))
-    screen = pilot.app.screen
-    await wait_for(pilot, lambda: screen.snap_tree is not None)
-    await pilot.pause(0.1)
-    return screen
+    return await open_from_list(pilot, vm, "t", SnapshotScreen,
+                                lambda screen: screen.snap_tree is not None)
 
 
 async def put_cursor_on(pilot, screen: SnapshotScreen, name: str) -> None:

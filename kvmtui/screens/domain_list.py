@@ -19,7 +19,6 @@ from kvmtui.virt.fleet import Fleet
 from kvmtui.virt.models import (
     ConnectionChanged,
     ConnectionStatus,
-    DomainEvent,
     DomainKey,
     DomainRemoved,
     DomainsReloaded,
@@ -154,8 +153,7 @@ class DomainListScreen(Screen):
                                 severity="warning", timeout=5)
                 self.table.disconnected_uris.add(change.uri)
             self.table.restyle()
-        elif isinstance(change, DomainEvent) and change.kind == "lifecycle":
-            pass  # the row is re-read by the connection; DomainUpdated follows
+        # DomainEvent: nothing to do here; the connection re-reads the row (DomainUpdated)
 
     # -- power ----------------------------------------------------------------------------
 

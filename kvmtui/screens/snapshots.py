@@ -116,7 +116,7 @@ class SnapshotScreen(Screen):
             root = ET.fromstring(dom.XMLDesc(0))
             agent = any(t.get("name") == "org.qemu.guest_agent.0" and t.get("state") == "connected"
                         for t in root.iter("target"))
-            version = snaps.libvirt_version(dom)
+            version = self.version or snaps.libvirt_version(dom)  # it cannot change under us
         except Exception as err:  # noqa: BLE001
             self.post_message(SnapshotDone(self.key, "read the snapshots of", libvirt_message(err)))
             return

@@ -107,9 +107,6 @@ class Connection:
             raise libvirt.libvirtError(f"not connected to {self.uri}")
         return self._conn
 
-    def set_sink(self, on_change: Callable[[Change], None]) -> None:
-        self._on_change = on_change
-
     # -- events -------------------------------------------------------------------------
 
     def _subscribe(self, conn: libvirt.virConnect) -> None:

@@ -485,6 +485,27 @@ def parse_console(el: ET.Element) -> Console:
 
 # -- other devices -----------------------------------------------------------------------
 
+class _Attrs(dict):
+    """An element's attributes for str.format_map: a missing one reads '?'."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+# Devices summed up by their own attributes alone.
+_SIMPLE_DEVICES = {
+    "sound": "sound {model}",
+    "memballoon": "memory balloon {model}",
+    "redirdev": "USB redirection over {type}",
+    "smartcard": "smartcard {mode}",
+    "hub": "{type} hub",
+    "shmem": "shared memory {name}",
+    "iommu": "IOMMU {model}",
+    "crypto": "crypto {model} ({type})",
+    "audio": "audio backend {type}",
+}
+
+
 def parse_device(el: ET.Element) -> Device:
     tag = el.tag
     attrs = {k: v for k, v in el.attrib.items()}
@@ -494,8 +515,6 @@ def parse_device(el: ET.Element) -> Device:
             summary += f" ({el.get('model')})"
     elif tag == "input":
         summary = f"{el.get('type', '?')} on {el.get('bus', '?')}"
-    elif tag == "sound":
-        summary = f"sound {el.get('model', '?')}"
     elif tag == "video":
         model = el.find("model")
         summary = f"video {_attr(el, 'model', 'type') or '?'}"
@@ -517,38 +536,24 @@ def parse_device(el: ET.Element) -> Device:
         summary = f"TPM {el.get('model', '?')}"
         if backend is not None:
             summary += f", {backend.get('type', '?')} {backend.get('version', '')}".rstrip()
-    elif tag == "watchdog":
-        summary = f"watchdog {el.get('model', '?')}, action {el.get('action', 'reset')}"
     elif tag == "rng":
         backend = el.find("backend")
         summary = f"RNG {el.get('model', '?')}"
         if backend is not None:
             summary += f" from {_text(backend) or backend.get('model', '?')}"
-    elif tag == "memballoon":
-        summary = f"memory balloon {el.get('model', '?')}"
     elif tag == "filesystem":
         summary = (f"filesystem {_attr(el, 'driver', 'type') or el.get('type', '?')}: "
                    f"{_attr(el, 'source', 'dir') or '?'} → {_attr(el, 'target', 'dir') or '?'}")
-    elif tag == "redirdev":
-        summary = f"USB redirection over {el.get('type', '?')}"
+    elif tag == "watchdog":  # libvirt's default action is reset
+        summary = f"watchdog {el.get('model', '?')}, action {el.get('action', 'reset')}"
+    elif tag == "panic":  # the model is optional: QEMU picks one for the machine
+        summary = f"panic notifier {el.get('model', '')}".strip()
+    elif tag in _SIMPLE_DEVICES:
+        summary = _SIMPLE_DEVICES[tag].format_map(_Attrs(el.attrib)).strip()
     elif tag == "vsock":
         summary = f"vsock cid {_attr(el, 'cid', 'address') or 'auto'}"
-    elif tag == "panic":
-        summary = f"panic notifier {el.get('model', '')}".strip()
     elif tag == "memory":
         summary = f"memory {el.get('model', '?')} {(_kib(el.find('target/size')) or 0) // 1024} MiB"
-    elif tag == "smartcard":
-        summary = f"smartcard {el.get('mode', '?')}"
-    elif tag == "hub":
-        summary = f"{el.get('type', '?')} hub"
-    elif tag == "shmem":
-        summary = f"shared memory {el.get('name', '?')}"
-    elif tag == "iommu":
-        summary = f"IOMMU {el.get('model', '?')}"
-    elif tag == "crypto":
-        summary = f"crypto {el.get('model', '?')} ({el.get('type', '?')})"
-    elif tag == "audio":
-        summary = f"audio backend {el.get('type', '?')}"
     else:
         shown = " ".join(f"{k}={v}" for k, v in attrs.items())
         return Device(tag, f"{tag} {shown}".strip(), attrs, known=False)

@@ -36,6 +36,3 @@ def ensure_event_loop() -> None:
         _thread = threading.Thread(target=_run_forever, name="libvirt-events", daemon=True)
         _thread.start()
 
-
-def event_loop_running() -> bool:
-    return _thread is not None and _thread.is_alive()

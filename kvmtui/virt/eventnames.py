@@ -40,10 +40,6 @@ LIFECYCLE_STATES = {
     8: 6,  # crashed
 }
 
-LIFECYCLE_DEFINED = 0
-LIFECYCLE_UNDEFINED = 1
-LIFECYCLE_STOPPED = 5
-
 AGENT_STATES = {1: "connected", 2: "disconnected"}
 
 CLOSE_REASONS = {

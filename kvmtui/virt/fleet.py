@@ -83,9 +83,6 @@ class Fleet:
     def domain(self, key: DomainKey) -> libvirt.virDomain:
         return self.connections[key.uri].lookup(key.uuid)
 
-    def summary(self, key: DomainKey) -> DomainSummary | None:
-        return self.connections[key.uri].summary(key.uuid)
-
     def close(self) -> None:
         for connection in self.connections.values():
             connection.close()

@@ -71,8 +71,6 @@ def read_disks(dom: libvirt.virDomain, details: DomainDetails) -> dict[str, Disk
 
 
 def read_addresses(dom: libvirt.virDomain) -> tuple[dict[str, NicAddresses], str]:
-    if not dom.isActive():
-        return {}, "the VM is not running"
     reasons = []
     for label, source in ADDRESS_SOURCES:
         try:
@@ -93,8 +91,6 @@ def read_addresses(dom: libvirt.virDomain) -> tuple[dict[str, NicAddresses], str
 
 
 def read_vcpus(dom: libvirt.virDomain) -> tuple[tuple[VcpuNow, ...], str]:
-    if not dom.isActive():
-        return (), "the VM is not running"
     try:
         info, _maps = dom.vcpus()
     except libvirt.libvirtError as err:
@@ -104,6 +100,10 @@ def read_vcpus(dom: libvirt.virDomain) -> tuple[tuple[VcpuNow, ...], str]:
 
 
 def read_live_facts(dom: libvirt.virDomain, details: DomainDetails) -> LiveFacts:
-    addresses, address_note = read_addresses(dom)
-    vcpus, vcpu_note = read_vcpus(dom)
+    if dom.isActive():
+        addresses, address_note = read_addresses(dom)
+        vcpus, vcpu_note = read_vcpus(dom)
+    else:  # nothing runs, so nothing to ask the agent, the leases or the scheduler
+        addresses, address_note = {}, "the VM is not running"
+        vcpus, vcpu_note = (), "the VM is not running"
     return LiveFacts(read_disks(dom, details), addresses, address_note, vcpus, vcpu_note)

@@ -25,8 +25,3 @@ def display_uri(uri: str) -> str:
         return f"test:///…/{os.path.basename(parts.path)}"
     return uri
 
-
-def is_local(uri: str) -> bool:
-    """True when the hypervisor runs on this machine (no host part, or a socket override)."""
-    parts = urlsplit(uri)
-    return not parts.hostname or parts.hostname in ("localhost", "127.0.0.1", "::1")

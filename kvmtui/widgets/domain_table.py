@@ -209,9 +209,6 @@ class DomainTable(ScrollView, can_focus=True):
             self.post_message(self.CursorMoved(self.cursor_key))
         self.refresh()
 
-    def move_cursor(self, row: int) -> None:
-        self._set_cursor(row)
-
     def _scroll_cursor_into_view(self) -> None:
         visible = max(self.scrollable_content_region.height - 1, 1)
         top = int(self.scroll_y)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 from kvmtui.screens.details import DomainDetailsScreen
-from tests.conftest import screen_text, select, wait_for
+from tests.conftest import open_from_list, screen_text, wait_for
 from tests.integration.conftest import running_kvmtui
 
 
@@ -15,11 +15,8 @@ async def test_hotplugged_disk_appears_in_the_disks_tab(hypervisor, linux_guest)
     extra = hypervisor.work / f"{linux_guest.name}-extra.qcow2"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(extra), "8M"], check=True)
     async with running_kvmtui(hypervisor.uri) as (app, pilot):
-        await select(pilot, linux_guest.name)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, DomainDetailsScreen))
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.details is not None, 10)
+        await open_from_list(pilot, linux_guest.name, "enter", DomainDetailsScreen,
+                             lambda screen: screen.details is not None, 10)
         await pilot.press("4")
         await wait_for(pilot, lambda: "vda" in screen_text(app))
         assert "16 MiB" in screen_text(app)  # the qcow2 virtual size, from blockInfo

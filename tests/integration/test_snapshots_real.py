@@ -6,7 +6,7 @@ import libvirt
 
 from kvmtui.screens.snapshot_dialogs import CreateSnapshotScreen
 from kvmtui.screens.snapshots import SnapshotScreen
-from tests.conftest import select, wait_for
+from tests.conftest import open_from_list, wait_for
 from tests.integration.conftest import running_kvmtui
 
 
@@ -16,11 +16,8 @@ async def test_create_revert_delete_on_a_running_qcow2_guest(hypervisor, linux_g
     conn = hypervisor.client()
     dom = conn.lookupByName(linux_guest.name)
     async with running_kvmtui(hypervisor.uri) as (app, pilot):
-        await select(pilot, linux_guest.name)
-        await pilot.press("t")
-        await wait_for(pilot, lambda: isinstance(app.screen, SnapshotScreen))
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.snap_tree is not None, 10)
+        screen = await open_from_list(pilot, linux_guest.name, "t", SnapshotScreen,
+                                      lambda screen: screen.snap_tree is not None, 10)
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, CreateSnapshotScreen))
         app.screen.query_one("#name").value = "booted"
