@@ -133,3 +133,88 @@ class DomainsReloaded:
 
 
 Change = DomainUpdated | DomainRemoved | DomainEvent | ConnectionChanged | DomainsReloaded
+
+
+# Performance samples (virt/stats.py makes them).  Raw counters are what libvirt or debugfs
+# said at one instant; DomainStats adds the rates computed against the previous sample.
+
+@dataclass(frozen=True, slots=True)
+class VcpuRaw:
+    time_ns: int | None      # running guest code (vcpu.N.time)
+    wait_ns: int | None      # waiting for I/O (vcpu.N.wait)
+    delay_ns: int | None     # runnable but waiting for a host CPU: steal (vcpu.N.delay)
+
+
+@dataclass(frozen=True, slots=True)
+class ExitCounts:
+    """KVM's cumulative counters of one domain, by reason key (see exitnames)."""
+
+    source: str                                   # "libvirt" or "debugfs"
+    totals: dict[str, int]
+    per_vcpu: tuple[dict[str, int], ...] = ()     # libvirt only: debugfs sums the vCPUs
+
+
+@dataclass(frozen=True, slots=True)
+class RawSample:
+    key: DomainKey
+    name: str
+    state: DomainState
+    run_id: int | None          # libvirt's domain id: new each time the VM starts
+    at: float                   # time.monotonic() when read
+    cpu_time_ns: int | None = None
+    vcpus: tuple[VcpuRaw, ...] = ()
+    memory_kib: int | None = None
+    memory_used_kib: int | None = None
+    memory_used_source: str = ""                  # "guest" (balloon stats) or "rss" (host)
+    disk_read_bytes: int | None = None
+    disk_write_bytes: int | None = None
+    net_rx_bytes: int | None = None
+    net_tx_bytes: int | None = None
+    exits: ExitCounts | None = None
+    exits_unavailable_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Counter:
+    total: int
+    rate: float | None          # per second; None without a comparable previous sample
+
+
+@dataclass(frozen=True, slots=True)
+class VcpuStats:
+    index: int
+    cpu_percent: float | None   # of one host CPU
+    wait_percent: float | None
+    steal_percent: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DomainStats:
+    key: DomainKey
+    name: str
+    state: DomainState
+    at: float
+    cpu_percent: float | None = None      # share of the VM's vCPUs: 100 = all of them busy
+    memory_kib: int | None = None
+    memory_used_kib: int | None = None
+    memory_used_source: str = ""
+    disk_read_bps: float | None = None
+    disk_write_bps: float | None = None
+    net_rx_bps: float | None = None
+    net_tx_bps: float | None = None
+    vcpus: tuple[VcpuStats, ...] = ()
+    exits: dict[str, Counter] | None = None               # summed over vCPUs, by rate
+    exits_per_vcpu: tuple[dict[str, Counter], ...] = ()
+    exits_source: str | None = None
+    exits_unavailable_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatsTick:
+    """One sampling of one connection: every domain's stats, and what it cost."""
+
+    uri: str
+    stats: dict[DomainKey, DomainStats]
+    duration_s: float
+    libvirt_calls: int
+    error: str | None = None

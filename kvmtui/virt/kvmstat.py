@@ -1,0 +1,181 @@
+"""KVM's own counters from debugfs, for local domains, and the QEMU process of a domain.
+
+Layout (Linux >= 5.14): /sys/kernel/debug/kvm/<stat> sums a counter over every VM on the host;
+/sys/kernel/debug/kvm/<qemu-pid>-<vm-fd>/<stat> is one VM's, summed over its vCPUs. Counters
+that only grow are the files KVM lets root clear (mode 0644); the read-only files are gauges
+(pages_4k, mmu_unsync…) and histograms (*_hist), which are not exits and are left out.
+
+Reading needs root, a mounted debugfs and no kernel lockdown: a locked-down kernel refuses to
+open writable debugfs files, which is every counter. Each refusal is turned into one sentence
+the user can act on.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from pathlib import Path
+
+import psutil
+
+DEBUGFS_ROOT = Path("/sys/kernel/debug")
+LOCKDOWN_FILE = Path("/sys/kernel/security/lockdown")
+
+
+class DebugfsUnavailable(Exception):
+    """debugfs cannot give KVM counters here; str() says why, in one line."""
+
+
+def read_counters(directory: Path) -> dict[str, int]:
+    """The cumulative counters of one debugfs kvm directory, by the kernel's stat name."""
+    counters: dict[str, int] = {}
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        raise DebugfsUnavailable(f"{directory} is gone (the VM stopped)") from None
+    except PermissionError:
+        raise DebugfsUnavailable(_permission_reason()) from None
+    for entry in entries:
+        if entry.name.endswith("_hist") or not entry.is_file(follow_symlinks=False):
+            continue
+        if not entry.stat(follow_symlinks=False).st_mode & stat.S_IWUSR:
+            continue  # a gauge, not a counter
+        try:
+            with open(entry.path, "rb") as f:
+                text = f.read(64)
+        except PermissionError:
+            raise DebugfsUnavailable(_permission_reason()) from None
+        except OSError:
+            continue  # the VM went away mid-read
+        try:
+            counters[entry.name] = int(text)
+        except ValueError:
+            continue
+    return counters
+
+
+def vm_directories(root: Path = DEBUGFS_ROOT) -> dict[int, Path]:
+    """QEMU process id -> that process's VM directory under kvm/."""
+    found: dict[int, tuple[int, Path]] = {}
+    try:
+        names = os.listdir(root / "kvm")
+    except OSError:
+        return {}
+    for name in names:
+        pid_text, dash, fd_text = name.partition("-")
+        if not dash or not pid_text.isdigit() or not fd_text.isdigit():
+            continue
+        pid, fd = int(pid_text), int(fd_text)
+        if pid not in found or fd > found[pid][0]:  # one VM per QEMU; the newest fd wins
+            found[pid] = (fd, root / "kvm" / name)
+    return {pid: path for pid, (fd, path) in found.items()}
+
+
+def probe(root: Path = DEBUGFS_ROOT) -> str | None:
+    """None when KVM's debugfs counters can be read here, else the reason they cannot."""
+    kvm = root / "kvm"
+    try:
+        present = kvm.is_dir()
+    except PermissionError:
+        present = False
+    if not present:
+        if os.geteuid() != 0:
+            return "reading KVM's debugfs counters needs root (kvmtui runs as " \
+                   f"uid {os.geteuid()})"
+        if not os.path.ismount(root):
+            return f"debugfs is not mounted: mount -t debugfs none {root}"
+        return f"no {kvm}: the kvm module is not loaded"
+    try:
+        read_counters(kvm)
+    except DebugfsUnavailable as err:
+        return str(err)
+    return None
+
+
+def _permission_reason() -> str:
+    if os.geteuid() != 0:
+        return f"reading KVM's debugfs counters needs root (kvmtui runs as uid {os.geteuid()})"
+    mode = lockdown_mode()
+    return (f"the kernel is locked down ({mode or 'lockdown'}), which forbids reading KVM's "
+            "debugfs counters (see kernel_lockdown(7))")
+
+
+def lockdown_mode() -> str | None:
+    """'integrity' or 'confidentiality' when the kernel is locked down, else None."""
+    try:
+        text = LOCKDOWN_FILE.read_text()
+    except OSError:
+        return None
+    for word in text.split():
+        if word.startswith("[") and word != "[none]":
+            return word.strip("[]")
+    return None
+
+
+class QemuProcesses:
+    """Finds a local domain's QEMU process by the `-uuid` on its command line.
+
+    The pid file libvirt writes depends on the daemon's run directory, which a private or
+    session daemon moves; the command line does not. Scans are cached and rate-limited.
+    """
+
+    RESCAN_AFTER_S = 5.0
+
+    def __init__(self) -> None:
+        self._pids: dict[str, int] = {}
+        self._accel: dict[int, str] = {}
+        self._scanned_at = float("-inf")
+
+    def pid(self, uuid: str) -> int | None:
+        pid = self._pids.get(uuid)
+        if pid is not None and self._still_runs(pid, uuid):
+            return pid
+        if time.monotonic() - self._scanned_at >= self.RESCAN_AFTER_S or pid is not None:
+            self._rescan()
+        return self._pids.get(uuid)
+
+    def accelerator(self, pid: int) -> str | None:
+        """'kvm' or 'tcg', as QEMU was told on its command line."""
+        return self._accel.get(pid)
+
+    def _still_runs(self, pid: int, uuid: str) -> bool:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                return uuid.encode() in f.read()
+        except OSError:
+            return False
+
+    def _rescan(self) -> None:
+        self._scanned_at = time.monotonic()
+        pids: dict[str, int] = {}
+        accel: dict[int, str] = {}
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            try:
+                name = proc.info["name"] or ""
+                args = proc.info["cmdline"] or []
+            except (psutil.Error, KeyError):
+                continue
+            if not name.startswith("qemu") and not (args and "qemu" in args[0]):
+                continue
+            uuid = _argument(args, "-uuid")
+            if uuid:
+                pids[uuid.lower()] = proc.pid
+                accel[proc.pid] = _accelerator(args)
+        self._pids, self._accel = pids, accel
+
+
+def _argument(args: list[str], flag: str) -> str | None:
+    for i, arg in enumerate(args[:-1]):
+        if arg == flag:
+            return args[i + 1]
+    return None
+
+
+def _accelerator(args: list[str]) -> str:
+    accel = _argument(args, "-accel") or ""
+    machine = _argument(args, "-machine") or ""
+    text = accel + "," + machine
+    if "kvm" in text.split(",") or "accel=kvm" in text or "-enable-kvm" in args:
+        return "kvm"
+    return "tcg"

@@ -1,0 +1,241 @@
+"""The stats sampler: one getAllDomainStats call per connection per tick, rates from deltas.
+
+The sampler thread reads every connection, turns each record into a RawSample, lets the
+connection's RateTracker add rates, and hands a StatsTick to `on_tick`. The next tick is armed
+only after the last one finished; when a tick overruns, the missed ones are skipped, not queued.
+KVM exit counters come from libvirt's per-vCPU stats (any URI); for a local domain whose record
+has none, from KVM's debugfs (matched by QEMU process id); else the sample says why there are none.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
+
+import libvirt
+
+from kvmtui.virt import kvmstat
+from kvmtui.virt.errors import libvirt_message
+from kvmtui.virt.exitnames import reason_key
+from kvmtui.virt.models import (
+    DomainKey,
+    DomainState,
+    ExitCounts,
+    RawSample,
+    StatsTick,
+    VcpuRaw,
+)
+from kvmtui.virt.rates import RateTracker
+
+GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
+          | libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_VCPU
+          | libvirt.VIR_DOMAIN_STATS_INTERFACE | libvirt.VIR_DOMAIN_STATS_BLOCK)
+EXIT_SOURCES = ("auto", "libvirt", "debugfs")
+DEFAULT_INTERVAL_S = 1.0
+MIN_INTERVAL_S = 0.2
+
+
+def _int(record: dict, name: str) -> int | None:
+    value = record.get(name)
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _sum(record: dict, prefix: str, count_name: str, field: str) -> int | None:
+    count = _int(record, count_name)
+    if not count:
+        return None
+    values = [_int(record, f"{prefix}.{i}.{field}") for i in range(count)]
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+def parse_record(key: DomainKey, name: str, run_id: int | None, record: dict,
+                 at: float) -> RawSample:
+    """One getAllDomainStats record -> RawSample (libvirt's field names: see virsh domstats)."""
+    vcpu_count = _int(record, "vcpu.current") or 0
+    vcpus = tuple(VcpuRaw(_int(record, f"vcpu.{i}.time"), _int(record, f"vcpu.{i}.wait"),
+                          _int(record, f"vcpu.{i}.delay")) for i in range(vcpu_count))
+    per_vcpu: list[dict[str, int]] = [{} for _ in range(vcpu_count)]
+    for field, value in record.items():
+        # vcpu.N.<stat>.sum: KVM's cumulative per-vCPU counters (libvirt >= 7.x, Linux >= 5.14)
+        if field.startswith("vcpu.") and field.endswith(".sum"):
+            index, _, stat = field[5:-4].partition(".")
+            if index.isdigit() and int(index) < vcpu_count and isinstance(value, int):
+                per_vcpu[int(index)][reason_key(stat)] = value
+    exits = None
+    if any(per_vcpu):
+        totals: dict[str, int] = {}
+        for counts in per_vcpu:
+            for reason, value in counts.items():
+                totals[reason] = totals.get(reason, 0) + value
+        exits = ExitCounts("libvirt", totals, tuple(per_vcpu))
+    used, used_source = None, ""
+    available, unused = _int(record, "balloon.available"), _int(record, "balloon.unused")
+    if available is not None and unused is not None:
+        used, used_source = available - unused, "guest"
+    elif _int(record, "balloon.rss") is not None:
+        used, used_source = _int(record, "balloon.rss"), "rss"
+    return RawSample(
+        key=key, name=name, run_id=run_id, at=at,
+        state=DomainState.coerce(_int(record, "state.state") or 0),
+        cpu_time_ns=_int(record, "cpu.time"), vcpus=vcpus,
+        memory_kib=_int(record, "balloon.current"),
+        memory_used_kib=used, memory_used_source=used_source,
+        disk_read_bytes=_sum(record, "block", "block.count", "rd.bytes"),
+        disk_write_bytes=_sum(record, "block", "block.count", "wr.bytes"),
+        net_rx_bytes=_sum(record, "net", "net.count", "rx.bytes"),
+        net_tx_bytes=_sum(record, "net", "net.count", "tx.bytes"),
+        exits=exits)
+
+
+def is_local(uri: str) -> bool:
+    """A URI whose domains run on this machine (QEMU processes and debugfs are ours to read)."""
+    parts = urlsplit(uri)
+    return parts.scheme.split("+")[0] == "qemu" and parts.hostname in (None, "", "localhost",
+                                                                         "127.0.0.1", "::1")
+
+
+class StatsSampler:
+    """Samples every connection of a fleet on a background thread, or once on demand."""
+
+    def __init__(self, connections: Callable[[], Iterable], *,
+                 interval: float = DEFAULT_INTERVAL_S, exits_source: str = "auto",
+                 on_tick: Callable[[StatsTick], None] = lambda tick: None,
+                 debugfs_root=kvmstat.DEBUGFS_ROOT) -> None:
+        if exits_source not in EXIT_SOURCES:
+            raise ValueError(f"exits source must be one of {', '.join(EXIT_SOURCES)}")
+        self._connections = connections
+        self._interval = max(interval, MIN_INTERVAL_S)
+        self.exits_source = exits_source
+        self._on_tick = on_tick
+        self._trackers: dict[str, RateTracker] = {}
+        self.qemu = kvmstat.QemuProcesses()
+        self.debugfs_root = debugfs_root
+        self._debugfs_reason: tuple[float, str | None] | None = None
+        self._wake = threading.Condition()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        self.ticks = 0
+
+    # -- the interval ----------------------------------------------------------------------
+
+    @property
+    def interval(self) -> float:
+        return self._interval
+
+    @interval.setter
+    def interval(self, seconds: float) -> None:
+        with self._wake:
+            self._interval = max(seconds, MIN_INTERVAL_S)
+            self._wake.notify_all()
+
+    # -- the thread ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="stats", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopped = True
+            self._wake.notify_all()
+
+    def _run(self) -> None:
+        while not self._stopped:
+            started = time.monotonic()
+            for tick in self.sample_once():
+                if self._stopped:
+                    return
+                self._on_tick(tick)
+            with self._wake:
+                while not self._stopped:
+                    # the next slot after now: overrun ticks are skipped, never queued
+                    elapsed = time.monotonic() - started
+                    slots = max(1, math.ceil(elapsed / self._interval))
+                    remaining = started + slots * self._interval - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._wake.wait(remaining)
+
+    # -- sampling --------------------------------------------------------------------------
+
+    def sample_once(self) -> list[StatsTick]:
+        ticks = [self.sample_connection(c) for c in self._connections()]
+        self.ticks += 1
+        return ticks
+
+    def sample_connection(self, connection) -> StatsTick:
+        started = time.monotonic()
+        try:
+            records = connection.conn.getAllDomainStats(GROUPS, 0)
+        except libvirt.libvirtError as err:
+            return StatsTick(connection.uri, {}, time.monotonic() - started, 1,
+                             libvirt_message(err))
+        at = (started + time.monotonic()) / 2  # the records were read somewhere in between
+        local = is_local(connection.uri)
+        samples = []
+        for dom, record in records:
+            raw = parse_record(DomainKey(connection.uri, dom.UUIDString()), dom.name(),
+                               dom.ID() if dom.ID() >= 0 else None, record, at)
+            samples.append(self._with_exit_source(raw, connection.uri, local))
+        tracker = self._trackers.setdefault(connection.uri, RateTracker())
+        return StatsTick(connection.uri, tracker.update(samples),
+                         time.monotonic() - started, 1)
+
+    def _with_exit_source(self, raw: RawSample, uri: str, local: bool) -> RawSample:
+        import dataclasses
+
+        if raw.run_id is None:
+            return dataclasses.replace(raw, exits=None,
+                                       exits_unavailable_reason=f"{raw.name} is not running")
+        if raw.exits is not None and self.exits_source != "debugfs":
+            return raw
+        if self.exits_source == "libvirt" or not local:
+            return dataclasses.replace(raw, exits=None,
+                                       exits_unavailable_reason=self._why_not_libvirt(uri))
+        exits, reason = self._debugfs_exits(raw)
+        return dataclasses.replace(raw, exits=exits, exits_unavailable_reason=reason)
+
+    def _why_not_libvirt(self, uri: str) -> str:
+        scheme = urlsplit(uri).scheme.split("+")[0]
+        if scheme != "qemu":
+            return f"libvirt's {scheme} driver has no KVM exit counters"
+        if self.exits_source == "libvirt":
+            return ("libvirt reported no per-vCPU KVM counters (they need libvirt >= 7.x and "
+                    "Linux >= 5.14); try --exits-source auto for debugfs")
+        return ("libvirt reported no per-vCPU KVM counters (they need libvirt >= 7.x and "
+                "Linux >= 5.14), and debugfs can only be read on the VM's own host")
+
+    def _debugfs_exits(self, raw: RawSample) -> tuple[ExitCounts | None, str | None]:
+        pid = self.qemu.pid(raw.key.uuid.lower())
+        if pid is None:
+            return None, f"no QEMU process with -uuid {raw.key.uuid} on this machine"
+        if self.qemu.accelerator(pid) == "tcg":
+            return None, tcg_reason(raw.name)
+        reason = self._debugfs_probe()
+        if reason:
+            return None, reason
+        directory = kvmstat.vm_directories(self.debugfs_root).get(pid)
+        if directory is None:
+            return None, f"KVM's debugfs has no directory for QEMU process {pid}"
+        try:
+            counters = kvmstat.read_counters(directory)
+        except kvmstat.DebugfsUnavailable as err:
+            return None, str(err)
+        return ExitCounts("debugfs", {reason_key(k): v for k, v in counters.items()}), None
+
+    def _debugfs_probe(self) -> str | None:
+        # A refusal (not mounted, lockdown) does not change tick to tick: ask every 10 s.
+        now = time.monotonic()
+        if self._debugfs_reason is None or now - self._debugfs_reason[0] > 10:
+            self._debugfs_reason = (now, kvmstat.probe(self.debugfs_root))
+        return self._debugfs_reason[1]
+
+
+def tcg_reason(name: str) -> str:
+    return (f"{name} runs under TCG (domain type 'qemu'): QEMU emulates the CPU in software, "
+            "so there are no KVM exits; use <domain type='kvm'> for hardware virtualization")
