@@ -18,7 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="A keyboard-driven console for KVM virtual machines managed by libvirt.",
         epilog="Without -c, kvmtui uses $LIBVIRT_DEFAULT_URI or libvirt's own default URI. "
                "Try 'kvmtui --demo' for a lab of VMs that needs no hypervisor. "
-               "'kvmtui inspect --help': domain details as JSON for scripts.")
+               "'kvmtui inspect --help': domain details as JSON for scripts; "
+               "'kvmtui top --help': performance samples as JSON or CSV.")
     parser.add_argument("-c", "--connect", metavar="URI", action="append", default=[],
                         help="libvirt URI to connect to (repeat for several hosts), "
                              "e.g. qemu:///system or qemu+ssh://root@host/system")
@@ -73,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         from kvmtui.cli_inspect import main as inspect_main
 
         return inspect_main(argv[1:])
+    if argv[:1] == ["top"]:
+        from kvmtui.cli_top import main as top_main
+
+        return top_main(argv[1:])
     args = build_parser().parse_args(argv)
     return run_console(args)
 

@@ -1,0 +1,180 @@
+"""`kvmtui top [-c URI]... --once|--iterations N [--interval S] --json|--csv`: samples for scripts.
+
+Like `virt-top --csv` and `kvm_stat -1`: every domain's CPU, memory, disk and network rates and
+its KVM exit counters by reason, each {"total": N, "rate": R}. Rates are per second against the
+previous iteration, so the first sample has none (null), as a counter alone cannot give a rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import signal
+import sys
+import time
+from datetime import datetime, timezone
+
+from kvmtui.cli import _positive_float
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kvmtui top",
+        description="Print per-domain performance samples (CPU, memory, disk, network, KVM "
+                    "VM exits) for scripts. Connections are opened read-only.")
+    parser.add_argument("-c", "--connect", metavar="URI", action="append", default=[],
+                        help="libvirt URI (repeat for several hosts)")
+    parser.add_argument("--demo", action="store_true", help="sample the shipped demo lab")
+    runs = parser.add_mutually_exclusive_group()
+    runs.add_argument("--once", action="store_true", help="one sample, then exit")
+    runs.add_argument("--iterations", metavar="N", type=_positive_int,
+                      help="N samples, then exit (default: until interrupted)")
+    parser.add_argument("--interval", metavar="SECONDS", type=_positive_float, default=1.0,
+                        help="time between samples (default: %(default)g)")
+    parser.add_argument("--exits-source", choices=("auto", "libvirt", "debugfs"), default="auto",
+                        help="where KVM exit counters come from: libvirt's per-vCPU stats "
+                             "(any URI), KVM debugfs (local, root) or auto (libvirt, then "
+                             "debugfs)")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true",
+                     help="one JSON object per sample, one per line (the default)")
+    out.add_argument("--csv", action="store_true", help="CSV with a header line")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("it must be 1 or more")
+    return value
+
+
+class _Opened:
+    """What the sampler needs of a connection: its URI and the libvirt handle."""
+
+    def __init__(self, uri: str, conn) -> None:
+        self.uri = uri
+        self.conn = conn
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    import libvirt
+
+    from kvmtui.virt.demo import demo_uri
+    from kvmtui.virt.errors import connect_failure_line
+    from kvmtui.virt.eventloop import ensure_event_loop
+    from kvmtui.virt.native_stderr import native_stderr_silenced
+    from kvmtui.virt.stats import StatsSampler
+
+    uris = list(args.connect) + ([demo_uri()] if args.demo else [])
+    if not uris:
+        uris = [os.environ.get("LIBVIRT_DEFAULT_URI", "")]
+    ensure_event_loop()
+    opened: list[_Opened] = []
+    for uri in uris:
+        try:
+            with native_stderr_silenced():
+                conn = libvirt.openReadOnly(uri or None)
+        except libvirt.libvirtError as err:
+            print(connect_failure_line(uri or "libvirt's default URI", err), file=sys.stderr)
+            return 1
+        opened.append(_Opened(conn.getURI(), conn))
+    sampler = StatsSampler(lambda: opened, interval=args.interval,
+                           exits_source=args.exits_source)
+    iterations = 1 if args.once else args.iterations
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return _loop(sampler, opened, iterations, args)
+    except KeyboardInterrupt:
+        return 0
+    except BrokenPipeError:  # `kvmtui top --csv | head` is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    finally:
+        for o in opened:
+            o.conn.close()
+
+
+def _loop(sampler, opened, iterations: int | None, args) -> int:
+    from kvmtui.virt.stats import explain_missing_exits
+
+    writer = csv.writer(sys.stdout, lineterminator="\n") if args.csv else None
+    reasons: dict[tuple, str | None] = {}  # (key, reason) -> sharper reason; one XML read each
+    done = 0
+    while iterations is None or done < iterations:
+        started = time.monotonic()
+        now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        rows = []
+        for tick, o in zip(sampler.sample_once(), opened):
+            if tick.error:
+                print(f"kvmtui top: {tick.uri}: {tick.error}", file=sys.stderr)
+                return 1
+            for stats in sorted(tick.stats.values(), key=lambda s: s.name):
+                cache = (stats.key, stats.exits_unavailable_reason)
+                if cache not in reasons:
+                    reasons[cache] = explain_missing_exits(o.conn, stats)
+                rows.append(sample_json(tick.uri, stats, reasons[cache]))
+        done += 1
+        if writer is not None:
+            write_csv(writer, rows, now, done, header=done == 1)
+        else:
+            print(json.dumps({"time": now, "iteration": done, "interval": sampler.interval,
+                              "domains": rows}, ensure_ascii=False))
+        sys.stdout.flush()
+        if iterations is None or done < iterations:
+            time.sleep(max(0.0, started + sampler.interval - time.monotonic()))
+    return 0
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def sample_json(uri: str, stats, reason: str | None) -> dict:
+    exits = None
+    if stats.exits is not None:
+        exits = {name: {"total": c.total, "rate": _round(c.rate)} for name, c in
+                 stats.exits.items()}
+    return {
+        "name": stats.name, "uuid": stats.key.uuid, "uri": uri, "state": stats.state.word,
+        "cpu_percent": _round(stats.cpu_percent),
+        "vcpus": len(stats.vcpus) or None,
+        "memory_kib": stats.memory_kib,
+        "memory_used_kib": stats.memory_used_kib,
+        "memory_used_source": stats.memory_used_source or None,
+        "disk_read_bytes_per_s": _round(stats.disk_read_bps),
+        "disk_write_bytes_per_s": _round(stats.disk_write_bps),
+        "net_rx_bytes_per_s": _round(stats.net_rx_bps),
+        "net_tx_bytes_per_s": _round(stats.net_tx_bps),
+        "exits": exits,
+        "exits_source": stats.exits_source,
+        "exits_unavailable_reason": None if exits is not None else reason,
+    }
+
+
+CSV_FIELDS = ("name", "uuid", "uri", "state", "cpu_percent", "vcpus", "memory_kib",
+              "memory_used_kib", "disk_read_bytes_per_s", "disk_write_bytes_per_s",
+              "net_rx_bytes_per_s", "net_tx_bytes_per_s", "exits_source",
+              "exits_unavailable_reason")
+
+
+def write_csv(writer, rows: list[dict], now: str, iteration: int, *, header: bool) -> None:
+    from kvmtui.virt.exitnames import CSV_REASONS
+
+    if header:
+        writer.writerow(["time", "iteration", *CSV_FIELDS,
+                         *(f"exits_{r}{part}" for r in CSV_REASONS for part in ("", "_rate"))])
+    for row in rows:
+        exits = row["exits"] or {}
+        cells = [now, iteration, *("" if row[f] is None else row[f] for f in CSV_FIELDS)]
+        for reason in CSV_REASONS:
+            counter = exits.get(reason)
+            cells += ["", ""] if counter is None else \
+                [counter["total"], "" if counter["rate"] is None else counter["rate"]]
+        writer.writerow(cells)
