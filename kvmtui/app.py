@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import os
+import time
+from collections import deque
 from pathlib import Path
 
 from textual.app import App
 
 from kvmtui.keys import APP_BINDINGS
-from kvmtui.messages import FleetChanged
+from kvmtui.messages import FleetChanged, StatsTicked
 from kvmtui.screens.details import DomainDetailsScreen
 from kvmtui.screens.domain_list import DomainListScreen
 from kvmtui.screens.help import HelpScreen
 from kvmtui.screens.snapshots import SnapshotScreen
 from kvmtui.virt.fleet import Fleet
-from kvmtui.virt.models import Change, DomainSummary
+from kvmtui.virt.models import Change, ConnectionStatus, DomainSummary, StatsTick
+from kvmtui.virt.stats import DEFAULT_INTERVAL_S, StatsSampler
+
+# Refresh intervals '+' and '-' step through, in seconds.
+REFRESH_STEPS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 
 
 class KvmApp(App):
@@ -23,10 +31,16 @@ class KvmApp(App):
     ENABLE_COMMAND_PALETTE = False
 
     def __init__(self, fleet: Fleet, summaries: list[DomainSummary], *,
-                 shutdown_timeout: float = 60.0) -> None:
+                 shutdown_timeout: float = 60.0, refresh: float = DEFAULT_INTERVAL_S,
+                 exits_source: str = "auto") -> None:
         super().__init__()
         self.fleet = fleet
         self.domain_list = DomainListScreen(fleet, summaries, shutdown_timeout=shutdown_timeout)
+        self.sampler = StatsSampler(self._sampled_connections, interval=refresh,
+                                    exits_source=exits_source, on_tick=self._from_sampler)
+        # (uri, seconds the UI thread spent on the tick, sampler seconds, libvirt calls):
+        # read by benchmarks/stats_tick.py through $KVMTUI_TICK_LOG
+        self.tick_costs: deque[tuple[str, float, float, int]] = deque(maxlen=10_000)
 
     def get_default_screen(self) -> DomainListScreen:
         return self.domain_list
@@ -34,9 +48,43 @@ class KvmApp(App):
     def on_mount(self) -> None:
         # From here on, libvirt's threads reach the UI only through messages.
         self.fleet.attach(self._from_fleet)
+        self.sampler.start()
 
     def on_unmount(self) -> None:
+        self.sampler.stop()
         self.fleet.attach(lambda change: None)
+        log = os.environ.get("KVMTUI_TICK_LOG")
+        if log:
+            with open(log, "w") as f:
+                json.dump(list(self.tick_costs), f)
+
+    def _sampled_connections(self):
+        return [c for c in self.fleet.connections.values()
+                if c.status is ConnectionStatus.CONNECTED]
+
+    def _from_sampler(self, tick: StatsTick) -> None:
+        self.post_message(StatsTicked(tick))  # from the sampler thread; never blocks it
+
+    def on_stats_ticked(self, message: StatsTicked) -> None:
+        started = time.perf_counter()
+        tick = message.tick
+        self.domain_list.apply_stats(tick)
+        for screen in self.screen_stack:
+            if hasattr(screen, "apply_stats") and screen is not self.domain_list:
+                screen.apply_stats(tick)
+        self.tick_costs.append((tick.uri, time.perf_counter() - started, tick.duration_s,
+                                tick.libvirt_calls))
+
+    def action_refresh_interval(self, direction: int) -> None:
+        current = self.sampler.interval
+        if direction > 0:
+            bigger = [s for s in REFRESH_STEPS if s > current]
+            new = bigger[0] if bigger else REFRESH_STEPS[-1]
+        else:
+            smaller = [s for s in REFRESH_STEPS if s < current]
+            new = smaller[-1] if smaller else REFRESH_STEPS[0]
+        self.sampler.interval = new
+        self.notify(f"Refreshing every {new:g} s", timeout=2)
 
     def _from_fleet(self, change: Change) -> None:
         self.post_message(FleetChanged(change))  # thread-safe, never blocks libvirt's thread

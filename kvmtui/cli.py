@@ -31,6 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
                         default=DEFAULT_SHUTDOWN_TIMEOUT_S,
                         help="offer force off when a shutdown has not finished after this "
                              "long (default: %(default)g)")
+    parser.add_argument("--refresh", metavar="SECONDS", type=_positive_float, default=1.0,
+                        help="seconds between performance samples; '+' and '-' change it "
+                             "while running (default: %(default)g)")
+    parser.add_argument("--exits-source", choices=("auto", "libvirt", "debugfs"),
+                        default="auto",
+                        help="KVM exit counters from libvirt's per-vCPU stats (any URI), "
+                             "KVM debugfs (local, root), or auto: libvirt, else debugfs")
     parser.add_argument("--version", action="version", version=_version_text())
     return parser
 
@@ -112,7 +119,8 @@ def run_console(args: argparse.Namespace) -> int:
     if "error" in loaded:
         print(loaded["error"], file=sys.stderr)
         return 1
-    app = KvmApp(fleet, loaded["summaries"], shutdown_timeout=args.shutdown_timeout)
+    app = KvmApp(fleet, loaded["summaries"], shutdown_timeout=args.shutdown_timeout,
+                 refresh=args.refresh, exits_source=args.exits_source)
     try:
         app.run()
     finally:

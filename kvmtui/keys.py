@@ -29,6 +29,8 @@ LIST_BINDINGS = [
 ]
 
 APP_BINDINGS = [
+    Binding("plus", "refresh_interval(1)", "Slower refresh", id="slower", show=False),
+    Binding("minus", "refresh_interval(-1)", "Faster refresh", id="faster", show=False),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("q", "quit", "Quit", id="quit"),
 ]

@@ -58,3 +58,10 @@ class SnapshotDone(Message):
     key: DomainKey
     what: str
     error: str | None
+
+
+@dataclass
+class StatsTicked(Message):
+    """The sampler read one connection's stats (posted from the sampler thread)."""
+
+    tick: object         # StatsTick

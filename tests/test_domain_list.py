@@ -133,7 +133,9 @@ async def test_sort_cycles_columns_and_reverses(make_app, demo_uri):
         assert shown_names(app)[0] == "build-smp"
         await pilot.press("O")
         assert shown_names(app)[0] == "win10"
-        await pilot.press("O", "o")  # by state: running first, shut off last
+        await pilot.press("O", "o")  # by CPU: the test driver has no figures, so by name
+        assert shown_names(app)[0] == "build-smp" and "sort: cpu" in header_text(app)
+        await pilot.press("o")  # by state: running first, shut off last
         names = shown_names(app)
         assert names[:5] == ["build-smp", "db-storage", "scratch-transient", "web-macvtap", "win10"]
         assert names[-2:] == ["ci-runner", "vm1"]
@@ -150,8 +152,9 @@ async def test_several_connections_add_a_host_column(make_app, tmp_path):
     app = make_app(a, b)
     async with app.run_test(size=(120, 30)):
         table = app.domain_list.table
-        assert table.column_labels() == ["Id", "Name", "Host", "State", "vCPUs", "Memory",
-                                         "Auto", "Persist"]
+        assert table.column_labels() == [
+            "Id", "Name", "Host", "State", "CPU%", "CPU history", "Used", "Disk R/s",
+            "Disk W/s", "Net RX/s", "Net TX/s", "vCPUs", "Memory", "Auto", "Persist"]
         assert header_text(app).startswith("15 domains")
         assert "lab-a.xml" in header_text(app) and "lab-b.xml" in header_text(app)
         hosts = {table.row_text(k)["host"] for k in table.shown_keys()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -14,7 +16,7 @@ from kvmtui.screens.confirm import ConfirmScreen
 from kvmtui.screens.details import DomainDetailsScreen
 from kvmtui.screens.snapshots import SnapshotScreen
 from kvmtui.virt.errors import libvirt_message
-from kvmtui.virt.filtering import SORTS, DomainFilter, FilterError, parse_filter
+from kvmtui.virt.filtering import BUSIEST_FIRST, SORTS, DomainFilter, FilterError, parse_filter
 from kvmtui.virt.fleet import Fleet
 from kvmtui.virt.models import (
     ConnectionChanged,
@@ -24,10 +26,12 @@ from kvmtui.virt.models import (
     DomainsReloaded,
     DomainState,
     DomainSummary,
+    DomainStats,
     DomainUpdated,
+    StatsTick,
 )
 from kvmtui.virt.power import SPECS, PowerAction, available, perform
-from kvmtui.widgets.domain_table import DomainTable
+from kvmtui.widgets.domain_table import SPARK_WIDTH, DomainTable
 from kvmtui.widgets.fleet_header import FleetHeader
 
 _SETTLED = {DomainState.SHUTOFF, DomainState.CRASHED}
@@ -54,6 +58,9 @@ class DomainListScreen(Screen):
         self.filter: DomainFilter = parse_filter("")
         self._shutdown_timers: dict[DomainKey, Timer] = {}
         self._pending: list = []
+        self.stats: dict[DomainKey, DomainStats] = {}
+        self.cpu_history: dict[DomainKey, deque[float | None]] = {}
+        self._stale = False  # stats arrived while another screen was on top
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
@@ -81,19 +88,46 @@ class DomainListScreen(Screen):
     def visible(self) -> list[DomainSummary]:
         label, key = SORTS[self.sort_index]
         rows = [s for s in self.domains.values() if self.filter(s)]
-        return sorted(rows, key=key, reverse=self.sort_reverse)
+        stats = self.stats
+        return sorted(rows, key=lambda s: key(s, stats.get(s.key)), reverse=self.sort_reverse)
 
     def redraw(self) -> None:
+        self._stale = False
         rows = self.visible()
         with self.app.batch_update():
             self.table.sort_column = SORTS[self.sort_index][0]
             self.table.sort_reverse = self.sort_reverse
-            self.table.show(rows)
-            label = SORTS[self.sort_index][0] + (" ↓" if self.sort_reverse else " ↑")
+            self.table.show(rows, self.stats, self.cpu_history)
+            column = SORTS[self.sort_index][0]
+            descending = (column in BUSIEST_FIRST) != self.sort_reverse
+            label = column + (" ↓" if descending else " ↑")
             self.query_one(FleetHeader).update_from(
                 self.domains.values(), shown=len(rows), connections=self.connections,
                 sort_label=label, filter_text=self.filter.text, readonly=self.fleet.readonly)
         self.refresh_bindings()
+
+    def apply_stats(self, tick: StatsTick) -> None:
+        """A connection's new sample: figures, CPU history, and the order when sorted by them."""
+        if tick.error:
+            return  # the connection's own events report what went wrong
+        for key in [k for k in self.stats if k.uri == tick.uri and k not in tick.stats]:
+            del self.stats[key]
+            self.cpu_history.pop(key, None)
+        for key, st in tick.stats.items():
+            self.stats[key] = st
+            history = self.cpu_history.get(key)
+            if history is None:
+                history = self.cpu_history[key] = deque(maxlen=SPARK_WIDTH)
+            history.append(st.cpu_percent if st.state.word in ("running", "idle", "paused")
+                           else None)
+        if self.app.screen is self:
+            self.redraw()
+        else:
+            self._stale = True  # drawn when the user comes back, not under another screen
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self.redraw()
 
     def on_domain_table_cursor_moved(self) -> None:
         self.refresh_bindings()

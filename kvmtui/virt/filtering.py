@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kvmtui.virt.models import DomainState, DomainSummary
+from kvmtui.virt.models import DomainState, DomainStats, DomainSummary
 
 
 class FilterError(ValueError):
@@ -69,20 +69,36 @@ def parse_filter(text: str) -> DomainFilter:
     return DomainFilter(text.strip(), lambda s: all(t(s) for t in tests))
 
 
-# Sort orders cycled by 'o': (label, key function).  Name breaks every tie, so the order
-# is total and rows never swap places between refreshes.
+# Sort orders cycled by 'o': (label, key function of a summary and its latest stats).  Name
+# breaks every tie, so the order is total and rows never swap places between refreshes.
+# Performance columns sort busiest first, as top does; a VM without the figure goes last.
 def _name(s: DomainSummary) -> tuple:
     return (s.name.lower(), s.name, s.key)
 
 
-SORTS: list[tuple[str, Callable[[DomainSummary], tuple]]] = [
-    ("name", _name),
-    ("state", lambda s: (_STATE_ORDER[s.state], *_name(s))),
-    ("id", lambda s: (s.id is None, s.id or 0, *_name(s))),
-    ("vcpus", lambda s: (s.vcpus, *_name(s))),
-    ("memory", lambda s: (s.memory_kib, *_name(s))),
-    ("host", lambda s: (s.host, *_name(s))),
+def _busiest(field: str) -> Callable[..., tuple]:
+    def key(s: DomainSummary, st: DomainStats | None = None) -> tuple:
+        value = getattr(st, field, None) if st is not None else None
+        return (value is None, -(value or 0), *_name(s))
+    return key
+
+
+SortKey = Callable[..., tuple]
+SORTS: list[tuple[str, SortKey]] = [
+    ("name", lambda s, st=None: _name(s)),
+    ("cpu", _busiest("cpu_percent")),
+    ("state", lambda s, st=None: (_STATE_ORDER[s.state], *_name(s))),
+    ("id", lambda s, st=None: (s.id is None, s.id or 0, *_name(s))),
+    ("vcpus", lambda s, st=None: (s.vcpus, *_name(s))),
+    ("memory", lambda s, st=None: (s.memory_kib, *_name(s))),
+    ("used", _busiest("memory_used_kib")),
+    ("disk_read", _busiest("disk_read_bps")),
+    ("disk_write", _busiest("disk_write_bps")),
+    ("net_rx", _busiest("net_rx_bps")),
+    ("net_tx", _busiest("net_tx_bps")),
+    ("host", lambda s, st=None: (s.host, *_name(s))),
 ]
+BUSIEST_FIRST = {"cpu", "used", "disk_read", "disk_write", "net_rx", "net_tx"}
 
 # Most alive first: what an operator looks at before what is off.
 _STATE_ORDER = {
@@ -92,7 +108,7 @@ _STATE_ORDER = {
 }
 
 
-def sort_key(name: str) -> Callable[[DomainSummary], tuple]:
+def sort_key(name: str) -> SortKey:
     for label, key in SORTS:
         if label == name:
             return key

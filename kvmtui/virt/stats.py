@@ -152,11 +152,12 @@ class StatsSampler:
                     return
                 self._on_tick(tick)
             with self._wake:
-                while not self._stopped:
-                    # the next slot after now: overrun ticks are skipped, never queued
-                    elapsed = time.monotonic() - started
-                    slots = max(1, math.ceil(elapsed / self._interval))
-                    remaining = started + slots * self._interval - time.monotonic()
+                interval = self._interval
+                # the first slot after the tick finished: overrun ticks are skipped, not queued
+                slots = max(1, math.ceil((time.monotonic() - started) / interval))
+                deadline = started + slots * interval
+                while not self._stopped and interval == self._interval:
+                    remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         break
                     self._wake.wait(remaining)

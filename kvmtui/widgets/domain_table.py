@@ -24,8 +24,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input
 
-from kvmtui.virt.models import DomainKey, DomainState, DomainSummary
-from kvmtui.widgets.formatting import human_kib, yes_no
+from kvmtui.virt.filtering import BUSIEST_FIRST
+from kvmtui.virt.models import DomainKey, DomainState, DomainStats, DomainSummary
+from kvmtui.widgets.formatting import human_kib, human_rate, percent, sparkline, yes_no
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +37,18 @@ class Column:
     min_width: int = 0
 
 
+SPARK_WIDTH = 10
 COLUMNS = [
     Column("id", "Id", right=True, min_width=2),
     Column("name", "Name", min_width=4),
     Column("state", "State", min_width=11),
+    Column("cpu", "CPU%", right=True, min_width=5),
+    Column("history", "CPU history", min_width=SPARK_WIDTH),
+    Column("used", "Used", right=True, min_width=7),
+    Column("disk_read", "Disk R/s", right=True),
+    Column("disk_write", "Disk W/s", right=True),
+    Column("net_rx", "Net RX/s", right=True),
+    Column("net_tx", "Net TX/s", right=True),
     Column("vcpus", "vCPUs", right=True),
     Column("memory", "Memory", right=True),
     Column("autostart", "Auto"),
@@ -122,6 +131,8 @@ class DomainTable(ScrollView, can_focus=True):
         self.filter_box: Input | None = None
         self._typing = False
         self._rows: list[DomainSummary] = []
+        self._stats: dict[DomainKey, DomainStats] = {}
+        self._history: dict[DomainKey, Sequence[float | None]] = {}
         self._index: dict[DomainKey, int] = {}
         self._cells: list[tuple[str, ...]] = []
         self._widths: list[int] = self._label_widths()
@@ -151,8 +162,14 @@ class DomainTable(ScrollView, can_focus=True):
 
     # -- writing --------------------------------------------------------------------------
 
-    def show(self, summaries: Sequence[DomainSummary]) -> None:
+    def show(self, summaries: Sequence[DomainSummary],
+             stats: dict[DomainKey, DomainStats] | None = None,
+             history: dict[DomainKey, Sequence[float | None]] | None = None) -> None:
         """Show exactly these domains in this order; the cursor stays on its domain."""
+        if stats is not None:
+            self._stats = stats
+        if history is not None:
+            self._history = history
         keep = self.cursor_key
         keep_index = self.cursor_row
         self._rows = list(summaries)
@@ -192,8 +209,18 @@ class DomainTable(ScrollView, can_focus=True):
             state = "shut off (saved)"
         else:
             state = s.state.word
-        cells = ["-" if s.id is None else str(s.id), s.name, state, str(s.vcpus),
-                 human_kib(s.memory_kib), yes_no(s.autostart), yes_no(s.persistent)]
+        st = self._stats.get(s.key) if s.active else None
+        history = self._history.get(s.key)
+        cells = ["-" if s.id is None else str(s.id), s.name, state,
+                 percent(st.cpu_percent) if st else "",
+                 sparkline(history, SPARK_WIDTH) if history and s.active else "",
+                 human_kib(st.memory_used_kib) if st and st.memory_used_kib is not None else "",
+                 human_rate(st.disk_read_bps) if st else "",
+                 human_rate(st.disk_write_bps) if st else "",
+                 human_rate(st.net_rx_bps) if st else "",
+                 human_rate(st.net_tx_bps) if st else "",
+                 str(s.vcpus), human_kib(s.memory_kib), yes_no(s.autostart),
+                 yes_no(s.persistent)]
         if self.multi_host:
             cells.insert(2, s.host)
         return tuple(cells)
@@ -274,7 +301,8 @@ class DomainTable(ScrollView, can_focus=True):
         for column in self.columns:
             label = column.label
             if column.key == self.sort_column:
-                label += " ▼" if self.sort_reverse else " ▲"
+                descending = (column.key in BUSIEST_FIRST) != self.sort_reverse
+                label += " ▼" if descending else " ▲"
             labels.append(label)
         return Strip(self._segments(labels, [style] * len(labels), style))
 
