@@ -15,6 +15,7 @@ from kvmtui.messages import FleetChanged, StatsTicked
 from kvmtui.screens.details import DomainDetailsScreen
 from kvmtui.screens.domain_list import DomainListScreen
 from kvmtui.screens.help import HelpScreen
+from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.screens.snapshots import SnapshotScreen
 from kvmtui.virt.fleet import Fleet
 from kvmtui.virt.models import Change, ConnectionStatus, DomainSummary, StatsTick
@@ -92,7 +93,7 @@ class KvmApp(App):
     def on_fleet_changed(self, message: FleetChanged) -> None:
         self.domain_list.apply_change(message)
         for screen in self.screen_stack:
-            if isinstance(screen, (DomainDetailsScreen, SnapshotScreen)):
+            if isinstance(screen, (DomainDetailsScreen, SnapshotScreen, PerformanceScreen)):
                 screen.apply_change(message)
 
     def action_help(self) -> None:

@@ -14,6 +14,8 @@ from kvmtui.keys import LIST_BINDINGS, POWER_BINDINGS
 from kvmtui.messages import FleetChanged, PowerDone
 from kvmtui.screens.confirm import ConfirmScreen
 from kvmtui.screens.details import DomainDetailsScreen
+from kvmtui.screens.host import HostScreen
+from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.screens.snapshots import SnapshotScreen
 from kvmtui.virt.errors import libvirt_message
 from kvmtui.virt.filtering import BUSIEST_FIRST, SORTS, DomainFilter, FilterError, parse_filter
@@ -144,6 +146,17 @@ class DomainListScreen(Screen):
         screen = SnapshotScreen(self.fleet, summary)
         self.app.push_screen(screen)
         screen.create_when_read = True
+
+    def action_performance(self) -> None:
+        summary = self.selected
+        if summary is not None:
+            self.app.push_screen(PerformanceScreen(self.fleet, summary,
+                                                   self.stats.get(summary.key)))
+
+    def action_host(self) -> None:
+        summary = self.selected
+        uri = summary.key.uri if summary is not None else self.fleet.uris[0]
+        self.app.push_screen(HostScreen(self.fleet, uri))
 
     def action_details(self) -> None:
         summary = self.selected

@@ -33,11 +33,16 @@ def _percent(prev_ns: int | None, cur_ns: int | None, dt: float, cpus: int = 1) 
     return min(ns_per_s / 1e9 / cpus * 100.0, 100.0)
 
 
-def _counters(prev: dict[str, int] | None, cur: dict[str, int], dt: float) -> dict[str, Counter]:
-    counters = {
+def counters_since(prev: dict[str, int] | None, cur: dict[str, int],
+                   dt: float) -> dict[str, Counter]:
+    """Totals with their rates, ordered as they are shown (see ordered)."""
+    return ordered({
         name: Counter(total, per_second(prev.get(name) if prev else None, total, dt))
         for name, total in cur.items()
-    }
+    })
+
+
+def ordered(counters: dict[str, Counter]) -> dict[str, Counter]:
     # busiest first; the total stays on top and time counters (nanoseconds, *_ns) go below
     # the event counts; a name orders ties so rows never swap places at random
     return dict(sorted(counters.items(),
@@ -70,9 +75,9 @@ def compute(prev: RawSample | None, cur: RawSample) -> DomainStats:
     if cur.exits is not None:
         before = base.exits if base and base.exits and base.exits.source == cur.exits.source \
             else None
-        exits = _counters(before.totals if before else None, cur.exits.totals, dt)
+        exits = counters_since(before.totals if before else None, cur.exits.totals, dt)
         per_vcpu = tuple(
-            _counters(before.per_vcpu[i] if before and i < len(before.per_vcpu) else None,
+            counters_since(before.per_vcpu[i] if before and i < len(before.per_vcpu) else None,
                       counts, dt)
             for i, counts in enumerate(cur.exits.per_vcpu))
     return DomainStats(

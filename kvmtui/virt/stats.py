@@ -139,17 +139,17 @@ class StatsSampler:
             self._thread = threading.Thread(target=self._run, name="stats", daemon=True)
             self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = False) -> None:
         with self._wake:
             self._stopped = True
             self._wake.notify_all()
+        if wait and self._thread is not None:
+            self._thread.join(timeout=30)
 
     def _run(self) -> None:
         while not self._stopped:
             started = time.monotonic()
             for tick in self.sample_once():
-                if self._stopped:
-                    return
                 self._on_tick(tick)
             with self._wake:
                 interval = self._interval

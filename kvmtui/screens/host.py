@@ -1,0 +1,213 @@
+"""`H`: the host of a connection — libvirt's node facts, psutil usage, the hardware
+virtualization features, and host-wide KVM exit counters with a per-VM breakdown, like
+kvm_stat's default view.
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from kvmtui.virt import kvmstat
+from kvmtui.virt.errors import libvirt_message
+from kvmtui.virt.exitnames import reason_key
+from kvmtui.virt.fleet import Fleet
+from kvmtui.virt.host import (
+    HostUsage,
+    NodeFacts,
+    VirtFeatures,
+    host_usage,
+    local_virt_features,
+    node_facts,
+    remote_virt_features,
+)
+from kvmtui.virt.models import Counter, DomainStats, StatsTick
+from kvmtui.virt.rates import counters_since, ordered
+from kvmtui.virt.stats import is_local
+from kvmtui.widgets.counters import LiveTable, exit_rows
+from kvmtui.widgets.formatting import human_kib, per_second as rate_text, sparkline
+
+# Per-VM breakdown columns: the reasons an operator looks at first.
+VM_REASONS = ("total", "io", "mmio", "halt", "irq", "irq_window", "insn_emulation", "signal")
+
+
+def summed_exits(stats: list[DomainStats]) -> dict[str, Counter]:
+    """Every VM's counters added up; a rate only when every VM that has the counter has one."""
+    totals: dict[str, int] = {}
+    rates: dict[str, float | None] = {}
+    for st in stats:
+        for reason, counter in (st.exits or {}).items():
+            totals[reason] = totals.get(reason, 0) + counter.total
+            if reason in rates and rates[reason] is None:
+                continue
+            rates[reason] = None if counter.rate is None else \
+                (rates.get(reason) or 0.0) + counter.rate
+    return {r: Counter(totals[r], rates[r]) for r in totals}
+
+
+class HostScreen(Screen):
+    BINDINGS = [Binding("escape", "back", "Back")]
+
+    DEFAULT_CSS = """
+    HostScreen #title { height: 1; padding: 0 1; background: $panel; text-style: bold;
+        text-wrap: nowrap; text-overflow: ellipsis; }
+    HostScreen Static.facts { height: auto; padding: 0 1; }
+    HostScreen .heading { height: 1; padding: 0 1; text-style: bold; margin-top: 1; }
+    HostScreen #host-exits { height: auto; max-height: 14; }
+    HostScreen #vm-exits { height: auto; max-height: 12; }
+    """
+
+    def __init__(self, fleet: Fleet, uri: str) -> None:
+        super().__init__()
+        self.fleet = fleet
+        self.uri = uri
+        self.local = is_local(uri)
+        self.facts: NodeFacts | None = None
+        self.features: VirtFeatures | None = None
+        self.usage: HostUsage | None = None
+        self.cpu_history: list[float] = []
+        self._debugfs_last: tuple[float, dict[str, int]] | None = None
+        self.host_exits: dict[str, Counter] = {}
+        self.exits_source = ""
+
+    def compose(self) -> ComposeResult:
+        host = self.fleet.connection(self.uri).host
+        yield Static(f"Host {host} · {self.uri} · escape back", id="title", markup=False)
+        with VerticalScroll():
+            yield Static("reading node facts…", id="node", classes="facts", markup=False)
+            yield Static("", id="usage", classes="facts", markup=False)
+            yield Static("", id="virt", classes="facts", markup=False)
+            yield Static("Host-wide KVM exits", id="host-exits-title", classes="heading",
+                         markup=False)
+            yield LiveTable(id="host-exits")
+            yield Static("Per VM (rates per second)", classes="heading", markup=False)
+            yield LiveTable(id="vm-exits")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#host-exits", LiveTable).focus()
+        self.load_facts()
+        stats = [st for k, st in self.app.domain_list.stats.items() if k.uri == self.uri]
+        if stats:
+            self._show_vms(stats)
+
+    @work(thread=True, exclusive=True, group="host-facts")
+    def load_facts(self) -> None:
+        try:
+            facts = node_facts(self.fleet.connection(self.uri).conn)
+        except Exception as err:  # noqa: BLE001 - libvirt's words, on the screen
+            self.app.call_from_thread(self.query_one("#node", Static).update,
+                                      f"cannot read the node: {libvirt_message(err)}")
+            return
+        features = local_virt_features() if self.local else remote_virt_features(facts)
+        usage = host_usage() if self.local else None
+        self.app.call_from_thread(self._show_facts, facts, features, usage)
+
+    def _show_facts(self, facts: NodeFacts, features: VirtFeatures,
+                    usage: HostUsage | None) -> None:
+        self.facts, self.features = facts, features
+        free = f", {human_kib(facts.free_memory_kib)} free" if facts.free_memory_kib else ""
+        self.query_one("#node", Static).update(
+            f"{facts.hostname} · {facts.hypervisor} · libvirt {facts.libvirt_version}\n"
+            f"CPU {facts.arch} {facts.cpu_model} {facts.cpu_vendor} · {facts.cpus} CPUs: "
+            f"{facts.numa_nodes} NUMA × {facts.sockets} sockets × {facts.cores} cores × "
+            f"{facts.threads} threads · {facts.mhz} MHz\n"
+            f"Memory (libvirt) {human_kib(facts.memory_kib)}{free} · guest types: "
+            f"{', '.join(facts.guest_types) or 'none'}")
+        self.query_one("#virt", Static).update(virt_text(features))
+        if usage is not None:
+            self._show_usage(usage)
+
+    def _show_usage(self, usage: HostUsage) -> None:
+        self.usage = usage
+        self.cpu_history = (self.cpu_history + [usage.cpu_percent])[-40:]
+        used = usage.memory_total - usage.memory_available
+        cpus = " ".join(f"{p:.0f}%" for p in usage.per_cpu[:16])
+        self.query_one("#usage", Static).update(
+            f"CPU {usage.cpu_percent:5.1f}% {sparkline(self.cpu_history, 40)}  [{cpus}]\n"
+            f"load {usage.load[0]:.2f} {usage.load[1]:.2f} {usage.load[2]:.2f} · memory used "
+            f"{human_kib(used // 1024)} of {human_kib(usage.memory_total // 1024)} · swap "
+            f"{human_kib(usage.swap_used // 1024)} of {human_kib(usage.swap_total // 1024)}")
+
+    # -- live ------------------------------------------------------------------------------
+
+    def apply_stats(self, tick: StatsTick) -> None:
+        if tick.uri != self.uri or tick.error:
+            return
+        stats = list(tick.stats.values())
+        self._show_vms(stats)
+        self.sample_host(stats)
+
+    @work(thread=True, exclusive=True, group="host-sample")
+    def sample_host(self, stats: list[DomainStats]) -> None:
+        usage = host_usage() if self.local else None
+        exits, source = None, ""
+        if self.local and kvmstat.probe() is None:
+            try:
+                counters = kvmstat.read_counters(kvmstat.DEBUGFS_ROOT / "kvm")
+            except kvmstat.DebugfsUnavailable:
+                counters = None
+            if counters is not None:
+                now = time.monotonic()
+                last = self._debugfs_last
+                self._debugfs_last = (now, counters)
+                exits = counters_since(
+                    {reason_key(k): v for k, v in last[1].items()} if last else None,
+                    {reason_key(k): v for k, v in counters.items()},
+                    now - last[0] if last else 0.0)
+                source = "debugfs: every VM on this machine"
+        if exits is None:
+            exits = ordered(summed_exits(stats))
+            source = "libvirt: sum over this connection's VMs"
+        self.app.call_from_thread(self._show_host, usage, exits, source)
+
+    def _show_host(self, usage: HostUsage | None, exits: dict[str, Counter], source: str) -> None:
+        if usage is not None:
+            self._show_usage(usage)
+        self.host_exits, self.exits_source = exits, source
+        title = self.query_one("#host-exits-title", Static)
+        table = self.query_one("#host-exits", LiveTable)
+        if exits:
+            title.update(f"Host KVM exits · {source}")
+            table.replace(*exit_rows(exits, ()))
+        else:
+            title.update("Host-wide KVM exits: no VM here reports any (see x on a VM for why)")
+            table.replace(["Reason", "Total", "/s", "Meaning"], [])
+
+    def _show_vms(self, stats: list[DomainStats]) -> None:
+        rows = []
+        busiest = sorted((st for st in stats if st.exits),
+                         key=lambda st: (-(st.exits["total"].rate or 0)
+                                         if "total" in st.exits else 0, st.name))
+        for st in busiest:
+            cells = [st.name] + [rate_text(st.exits[r].rate) if r in st.exits else ""
+                                 for r in VM_REASONS] + [st.exits_source or ""]
+            rows.append((st.key.uuid, cells))
+        self.query_one("#vm-exits", LiveTable).replace(
+            ["VM", *(f"{r} /s" for r in VM_REASONS), "source"], rows)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def virt_text(f: VirtFeatures) -> str:
+    def yes(value: bool | None) -> str:
+        return "unknown" if value is None else "yes" if value else "no"
+
+    ext = {"vmx": "Intel VT-x (vmx)", "svm": "AMD-V (svm)"}.get(f.cpu_extension or "",
+                                                             "none in the CPU flags")
+    lines = [f"Virtualization ({f.source}): {ext} · EPT/NPT {yes(f.second_level_paging)} · "
+             f"VPID {yes(f.vpid)} · nested {f.nested or 'unknown'} · IOMMU "
+             f"{'unknown' if f.iommu is None else 'on' if f.iommu else 'off'} · "
+             f"/dev/kvm {f.dev_kvm}"]
+    if f.kvm_modules:
+        lines.append(f"KVM modules loaded: {', '.join(f.kvm_modules)}"
+                     + ("" if f.cpu_extension else
+                        " (no vmx/svm: KVM runs without hardware virtualization here)"))
+    return "\n".join(lines)

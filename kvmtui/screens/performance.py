@@ -1,0 +1,196 @@
+"""`x` on a VM: its CPU per vCPU, its QEMU process, and KVM's VM-exit counters by reason, live.
+
+Figures come from the app's sampler (one bulk libvirt call per tick for the whole fleet); this
+screen adds only what is about this one VM: the QEMU process through psutil (local domains),
+and — once — a sharper reason when a remote domain has no exit counters.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from kvmtui.messages import FleetChanged
+from kvmtui.virt.fleet import Fleet
+from kvmtui.virt.kvmstat import QemuProcesses
+from kvmtui.virt.models import (
+    DomainKey,
+    DomainRemoved,
+    DomainStats,
+    DomainSummary,
+    DomainUpdated,
+    StatsTick,
+)
+from kvmtui.virt.qemuproc import ProcessSample, QemuProcessWatch
+from kvmtui.virt.stats import explain_missing_exits, is_local
+from kvmtui.widgets.counters import LiveTable, exit_rows, vcpu_rows
+from kvmtui.widgets.formatting import human_kib, human_rate, percent, sparkline
+
+HISTORY = 60
+
+
+class PerformanceScreen(Screen):
+    BINDINGS = [Binding("escape", "back", "Back")]
+
+    DEFAULT_CSS = """
+    PerformanceScreen #title { height: 1; padding: 0 1; background: $panel; text-style: bold;
+        text-wrap: nowrap; text-overflow: ellipsis; }
+    PerformanceScreen #summary { height: auto; padding: 0 1; }
+    PerformanceScreen #qemu { height: auto; padding: 0 1; color: $text-muted; }
+    PerformanceScreen #vcpus { height: auto; max-height: 7; }
+    PerformanceScreen #exits-title { height: 1; padding: 0 1; text-style: bold; }
+    PerformanceScreen #no-exits { height: auto; padding: 0 1; color: $text-warning; }
+    PerformanceScreen #exits { height: 1fr; }
+    """
+
+    def __init__(self, fleet: Fleet, summary: DomainSummary,
+                 stats: DomainStats | None = None) -> None:
+        super().__init__()
+        self.fleet = fleet
+        self.key: DomainKey = summary.key
+        self.summary = summary
+        self.stats = stats
+        self.cpu_history: deque[float | None] = deque(maxlen=HISTORY)
+        self.vcpu_history: dict[int, deque[float | None]] = {}
+        self.local = is_local(summary.key.uri)
+        self._qemu = QemuProcesses()
+        self._watch: QemuProcessWatch | None = None
+        self._explained: dict[str, str | None] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="title", markup=False)
+        with Vertical():
+            yield Static("waiting for the first sample…", id="summary", markup=False)
+            yield LiveTable(id="vcpus")
+            yield Static("", id="qemu", markup=False)
+            yield Static("KVM VM exits", id="exits-title", markup=False)
+            yield Static("", id="no-exits", markup=False)
+            yield LiveTable(id="exits")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#exits", LiveTable).focus()
+        if self.stats is not None:
+            self.show(self.stats)
+
+    def _title(self) -> str:
+        s = self.summary
+        host = f" on {s.host}" if self.fleet.multi_host else ""
+        interval = getattr(getattr(self.app, "sampler", None), "interval", 1.0)
+        return (f"Performance: {s.name} · {s.state.word}{host} · {s.vcpus} vCPU · "
+                f"every {interval:g} s (+/-) · escape back")
+
+    # -- updates ---------------------------------------------------------------------------
+
+    def apply_change(self, message: FleetChanged) -> None:
+        change = message.change
+        if isinstance(change, DomainUpdated) and change.summary.key == self.key:
+            self.summary = change.summary
+            self.query_one("#title", Static).update(self._title())
+        elif isinstance(change, DomainRemoved) and change.key == self.key:
+            self.notify(f"{change.name} was undefined", severity="warning")
+            self.app.pop_screen()
+
+    def apply_stats(self, tick: StatsTick) -> None:
+        stats = tick.stats.get(self.key)
+        if tick.uri != self.key.uri or stats is None:
+            return
+        self.show(stats)
+        if self.local and stats.state.word in ("running", "idle", "paused"):
+            self.sample_process()
+
+    def show(self, stats: DomainStats) -> None:
+        self.stats = stats
+        self.cpu_history.append(stats.cpu_percent)
+        for v in stats.vcpus:
+            self.vcpu_history.setdefault(v.index, deque(maxlen=HISTORY)).append(v.cpu_percent)
+        self.query_one("#title", Static).update(self._title())
+        self.query_one("#summary", Static).update(self._summary_text(stats))
+        vcpus = self.query_one("#vcpus", LiveTable)
+        vcpus.display = bool(stats.vcpus)
+        if stats.vcpus:
+            vcpus.replace(*vcpu_rows(stats.vcpus, self.vcpu_history, 30))
+        self._show_exits(stats)
+
+    def _summary_text(self, st: DomainStats) -> str:
+        used = "-"
+        if st.memory_used_kib is not None:
+            where = "in the guest" if st.memory_used_source == "guest" else "QEMU RSS"
+            used = f"{human_kib(st.memory_used_kib)} ({where})"
+        if st.memory_kib:
+            used += f" of {human_kib(st.memory_kib)}"
+        cpu = percent(st.cpu_percent) or "-"
+        return (f"CPU {cpu:>5}% of {len(st.vcpus) or self.summary.vcpus} vCPU  "
+                f"{sparkline(self.cpu_history, 40)}\n"
+                f"Memory used {used} · disk read {human_rate(st.disk_read_bps) or '-'}/s "
+                f"write {human_rate(st.disk_write_bps) or '-'}/s · net rx "
+                f"{human_rate(st.net_rx_bps) or '-'}/s tx {human_rate(st.net_tx_bps) or '-'}/s")
+
+    def _show_exits(self, st: DomainStats) -> None:
+        table = self.query_one("#exits", LiveTable)
+        missing = self.query_one("#no-exits", Static)
+        title = self.query_one("#exits-title", Static)
+        if st.exits is None:
+            reason = st.exits_unavailable_reason or "no counters"
+            if reason in self._explained:
+                reason = self._explained[reason] or reason
+            else:
+                self._explained[reason] = None
+                self.explain(st)
+            title.update("KVM VM exits: none to show")
+            missing.update(reason)
+            missing.display = True
+            table.display = False
+            return
+        source = {"libvirt": "libvirt per-vCPU stats",
+                  "debugfs": "KVM debugfs (summed over vCPUs)"}[st.exits_source or "libvirt"]
+        title.update(f"KVM VM exits by reason, busiest first · from {source}")
+        missing.display = False
+        table.display = True
+        table.replace(*exit_rows(st.exits, st.exits_per_vcpu))
+
+    # -- off the UI thread ----------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="explain-exits")
+    def explain(self, st: DomainStats) -> None:
+        try:
+            sharper = explain_missing_exits(self.fleet.connection(self.key.uri).conn, st)
+        except Exception:  # noqa: BLE001 - the sampler's own reason stays shown
+            return
+        self.app.call_from_thread(self._explained_as, st.exits_unavailable_reason, sharper)
+
+    def _explained_as(self, reason: str | None, sharper: str | None) -> None:
+        self._explained[reason or "no counters"] = sharper
+        if self.stats is not None and self.stats.exits is None:
+            self.query_one("#no-exits", Static).update(sharper or reason or "")
+
+    @work(thread=True, exclusive=True, group="qemu-process")
+    def sample_process(self) -> None:
+        if self._watch is None or self._qemu.pid(self.key.uuid.lower()) != self._watch.pid:
+            pid = self._qemu.pid(self.key.uuid.lower())
+            if pid is None:
+                self.app.call_from_thread(self._show_process, None)
+                return
+            self._watch = QemuProcessWatch(pid)
+        self.app.call_from_thread(self._show_process, self._watch.sample())
+
+    def _show_process(self, sample: ProcessSample | None) -> None:
+        box = self.query_one("#qemu", Static)
+        if sample is None:
+            box.update("QEMU process: not found on this machine")
+        elif sample.error:
+            box.update(f"QEMU process {sample.pid}: {sample.error}")
+        else:
+            box.update(f"QEMU process {sample.pid}: CPU {percent(sample.cpu_percent) or '-'}% · "
+                       f"RSS {human_kib(sample.rss_bytes // 1024)} · {sample.threads} threads · "
+                       f"I/O read {human_rate(sample.read_bps) or '-'}/s "
+                       f"write {human_rate(sample.write_bps) or '-'}/s")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
