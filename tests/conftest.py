@@ -24,13 +24,15 @@ def demo_uri(tmp_path) -> str:
     return copy_demo_fleet(tmp_path)
 
 
-def open_app(*uris: str, readonly: bool = False, shutdown_timeout: float = 60.0) -> KvmApp:
+def open_app(*uris: str, readonly: bool = False, shutdown_timeout: float = 60.0,
+             **app_options) -> KvmApp:
     fleet = Fleet(uris, readonly=readonly)
     fleet.open_all()
     if not readonly:
         for connection in fleet.connections.values():
             apply_demo_settings(connection.conn)  # as --demo does; a no-op for other fleets
-    return KvmApp(fleet, fleet.list_summaries(), shutdown_timeout=shutdown_timeout)
+    return KvmApp(fleet, fleet.list_summaries(), shutdown_timeout=shutdown_timeout,
+                  **app_options)
 
 
 @pytest.fixture

@@ -1,0 +1,154 @@
+"""Real KVM exit counters on real guests: what kvmtui shows equals libvirt's and debugfs's own
+values from the same tick.
+
+A paused guest's counters stand still (no vCPU enters the guest), so the figures kvmtui shows
+for a tick taken while paused must equal `virsh domstats --vcpu` read at any later moment —
+an exact comparison, not a race.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from kvmtui.screens.performance import PerformanceScreen
+from kvmtui.virt import kvmstat
+from kvmtui.virt.exitnames import reason_key
+from kvmtui.virt.models import DomainState
+from tests.conftest import open_from_list, screen_text, wait_for
+from tests.integration.conftest import running_kvmtui
+
+
+def virsh_exit_sums(hypervisor, name: str) -> dict[str, int]:
+    """`virsh domstats --vcpu`: every vcpu.N.<stat>.sum, added over the vCPUs."""
+    sums: dict[str, int] = {}
+    for line in hypervisor.virsh("domstats", "--vcpu", name).splitlines():
+        field, _, value = line.strip().partition("=")
+        parts = field.split(".")
+        if len(parts) == 4 and parts[0] == "vcpu" and parts[3] == "sum":
+            sums[reason_key(parts[2])] = sums.get(reason_key(parts[2]), 0) + int(value)
+    return sums
+
+
+def paused_with_exits(hypervisor, guest) -> None:
+    """Start the KVM guest, let its firmware run up real exits, then freeze them by pausing."""
+    hypervisor.virsh("start", guest.name)
+    deadline_ok = False
+    for _ in range(100):
+        if virsh_exit_sums(hypervisor, guest.name).get("total", 0) > 0:
+            deadline_ok = True
+            break
+        subprocess.run(["sleep", "0.1"])
+    assert deadline_ok, "the KVM guest made no VM exits"
+    hypervisor.virsh("suspend", guest.name)
+
+
+def shown_exits(screen: PerformanceScreen) -> dict[str, int]:
+    """The exits table as the user reads it: reason -> Total column."""
+    rows = screen.query_one("#exits").row_values()
+    return {reason: int(cells[1].replace(",", "")) for reason, cells in rows.items()}
+
+
+def socket_uri(hypervisor) -> str:
+    # the same daemon through libvirt's remote driver, as a remote host is reached
+    return hypervisor.uri.replace("qemu:///", "qemu+unix:///", 1)
+
+
+@pytest.mark.parametrize("uri_form", ["local", "remote-style"])
+async def test_exits_shown_equal_virsh_domstats_of_the_same_tick(hypervisor, kvm_guest,
+                                                                 uri_form):
+    paused_with_exits(hypervisor, kvm_guest)
+    uri = hypervisor.uri if uri_form == "local" else socket_uri(hypervisor)
+    async with running_kvmtui(uri) as (app, pilot):
+        screen = await open_from_list(
+            pilot, kvm_guest.name, "x", PerformanceScreen,
+            lambda s: s.stats is not None and s.stats.state is DomainState.PAUSED
+            and s.stats.exits is not None and s.stats.exits["total"].rate is not None, 15)
+        await pilot.pause(0)
+        shown = shown_exits(screen)
+        assert shown["total"] > 0
+        assert screen.stats.exits_source == "libvirt"
+        assert shown == virsh_exit_sums(hypervisor, kvm_guest.name)
+        # paused: nothing moves, so every rate is 0
+        assert {c.rate for c in screen.stats.exits.values()} == {0.0}
+        assert "from libvirt per-vCPU stats" in screen_text(app)
+        # per vCPU, the vCPU0 column adds up to the total with the others
+        per_vcpu = screen.stats.exits_per_vcpu
+        assert sum(v["total"].total for v in per_vcpu) == shown["total"]
+
+
+async def test_debugfs_counters_match_libvirt_or_the_screen_says_why_not(hypervisor, kvm_guest):
+    paused_with_exits(hypervisor, kvm_guest)
+    async with running_kvmtui(hypervisor.uri, exits_source="debugfs") as (app, pilot):
+        screen = await open_from_list(
+            pilot, kvm_guest.name, "x", PerformanceScreen,
+            lambda s: s.stats is not None and s.stats.state is DomainState.PAUSED, 15)
+        reason = kvmstat.probe()
+        if reason is None:
+            await wait_for(pilot, lambda: screen.stats.exits is not None, 10)
+            shown = shown_exits(screen)
+            assert screen.stats.exits_source == "debugfs"
+            pid = screen._qemu.pid(kvm_guest_uuid(hypervisor, kvm_guest.name))
+            raw = kvmstat.read_counters(kvmstat.vm_directories()[pid])
+            assert shown == {reason_key(k): v for k, v in raw.items()}
+            libvirt_sums = virsh_exit_sums(hypervisor, kvm_guest.name)
+            assert {k: shown[k] for k in libvirt_sums if k in shown} == \
+                {k: v for k, v in libvirt_sums.items() if k in shown}
+        else:
+            await wait_for(pilot, lambda: str(screen.query_one("#no-exits").content) == reason,
+                           10)
+            assert screen.stats.exits is None
+            assert screen.stats.exits_unavailable_reason == reason
+
+
+def kvm_guest_uuid(hypervisor, name: str) -> str:
+    return hypervisor.virsh("domuuid", name).strip().lower()
+
+
+async def test_a_tcg_guest_shows_why_it_has_no_exits(hypervisor, firmware_guest):
+    hypervisor.virsh("start", firmware_guest.name)
+    async with running_kvmtui(socket_uri(hypervisor)) as (app, pilot):
+        screen = await open_from_list(pilot, firmware_guest.name, "x", PerformanceScreen,
+                                      lambda s: s.stats is not None, 15)
+        await wait_for(pilot, lambda: "runs under TCG" in screen_text(app), 10)
+        assert str(screen.query_one("#no-exits").content) == (
+            f"{firmware_guest.name} runs under TCG (domain type 'qemu'): QEMU emulates the CPU "
+            "in software, so there are no KVM exits; use <domain type='kvm'> for hardware "
+            "virtualization")
+        await wait_for(pilot, lambda: "QEMU process" in screen_text(app), 10)
+
+
+def test_top_once_json_equals_virsh_for_a_paused_kvm_guest(hypervisor, kvm_guest):
+    paused_with_exits(hypervisor, kvm_guest)
+    result = subprocess.run([sys.executable, "-m", "kvmtui", "top", "-c", socket_uri(hypervisor),
+                             "--once", "--json"], capture_output=True, text=True, timeout=60,
+                            stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    (domain,) = [d for d in json.loads(result.stdout)["domains"] if d["name"] == kvm_guest.name]
+    assert domain["state"] == "paused" and domain["exits_source"] == "libvirt"
+    assert {k: v["total"] for k, v in domain["exits"].items()} == \
+        virsh_exit_sums(hypervisor, kvm_guest.name)
+    assert {v["rate"] for v in domain["exits"].values()} == {None}  # first sample: no rate
+
+
+async def test_the_list_shows_live_cpu_memory_and_disk_figures(hypervisor, linux_guest):
+    hypervisor.virsh("start", linux_guest.name)
+    linux_guest.wait_booted()
+    async with running_kvmtui(hypervisor.uri) as (app, pilot):
+        table = app.domain_list.table
+        key = next(k for k, s in app.domain_list.domains.items() if s.name == linux_guest.name)
+
+        def row():
+            return table.row_text(key)
+
+        await wait_for(pilot, lambda: row()["cpu"] != "" and row()["disk_read"] != "", 10)
+        stats = app.domain_list.stats[key]
+        assert row()["cpu"] == f"{stats.cpu_percent:.1f}"
+        assert 0.0 <= stats.cpu_percent <= 100.0
+        rss_kib = int(hypervisor.virsh("domstats", "--balloon", linux_guest.name)
+                      .split("balloon.rss=")[1].split()[0])
+        assert abs(stats.memory_used_kib - rss_kib) < 32 * 1024  # QEMU's RSS, moments apart
+        assert row()["history"].strip() != ""
