@@ -67,6 +67,8 @@ class KvmApp(App):
         self.post_message(StatsTicked(tick))  # from the sampler thread; never blocks it
 
     def on_stats_ticked(self, message: StatsTicked) -> None:
+        if not self.screen_stack:
+            return  # a last tick arriving while the app shuts down
         started = time.perf_counter()
         tick = message.tick
         self.domain_list.apply_stats(tick)

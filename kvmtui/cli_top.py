@@ -139,8 +139,10 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 def sample_json(uri: str, stats, reason: str | None) -> dict:
     exits = None
     if stats.exits is not None:
+        from kvmtui.virt.rates import ordered
+
         exits = {name: {"total": c.total, "rate": _round(c.rate)} for name, c in
-                 stats.exits.items()}
+                 ordered(stats.exits).items()}
     return {
         "name": stats.name, "uuid": stats.key.uuid, "uri": uri, "state": stats.state.word,
         "cpu_percent": _round(stats.cpu_percent),

@@ -10,7 +10,7 @@ import pytest
 from kvmtui.virt import kvmstat
 from kvmtui.virt.exitnames import reason_key
 from kvmtui.virt.models import DomainKey, DomainState, ExitCounts, RawSample, VcpuRaw
-from kvmtui.virt.rates import RateTracker, compute, per_second
+from kvmtui.virt.rates import RateTracker, compute, ordered, per_second
 from kvmtui.virt.stats import is_local, parse_record
 
 KEY = DomainKey("qemu:///system", "0b5a5ba2-9ff5-4d47-8bd5-3a3c7ab0f0f1")
@@ -68,7 +68,7 @@ def test_exit_source_change_restarts_the_rates():
 def test_exits_are_ordered_total_first_then_busiest_then_time_counters():
     before = raw(1.0, exits={"total": 0, "io": 0, "halt": 0, "halt_wait_ns": 0})
     after = raw(2.0, exits={"total": 30, "io": 10, "halt": 20, "halt_wait_ns": 10**9})
-    assert list(compute(before, after).exits) == ["total", "halt", "io", "halt_wait_ns"]
+    assert list(ordered(compute(before, after).exits)) == ["total", "halt", "io", "halt_wait_ns"]
 
 
 def test_tracker_forgets_undefined_domains():
@@ -158,3 +158,13 @@ def test_debugfs_probe_names_the_missing_mount(tmp_path):
         pytest.skip("the not-mounted reason is only given to root")
     reason = kvmstat.probe(tmp_path)
     assert reason == f"debugfs is not mounted: mount -t debugfs none {tmp_path}"
+
+
+def test_per_vcpu_rates_are_worked_out_against_the_previous_sample():
+    before = RawSample(KEY, "vm", DomainState.RUNNING, 7, 1.0,
+                       exits=ExitCounts("libvirt", {"total": 10}, ({"total": 4}, {"total": 6})))
+    after = RawSample(KEY, "vm", DomainState.RUNNING, 7, 3.0,
+                      exits=ExitCounts("libvirt", {"total": 30}, ({"total": 20}, {"total": 10})))
+    vcpu0, vcpu1 = compute(before, after).exits_per_vcpu()
+    assert (vcpu0["total"].rate, vcpu1["total"].rate) == (8.0, 2.0)
+    assert compute(None, after).exits_per_vcpu()[0]["total"].rate is None

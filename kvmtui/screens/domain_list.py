@@ -122,10 +122,12 @@ class DomainListScreen(Screen):
                 history = self.cpu_history[key] = deque(maxlen=SPARK_WIDTH)
             history.append(st.cpu_percent if st.state.word in ("running", "idle", "paused")
                            else None)
-        if self.app.screen is self:
-            self.redraw()
-        else:
+        if not self.is_current or not self.is_mounted:
             self._stale = True  # drawn when the user comes back, not under another screen
+        elif SORTS[self.sort_index][0] in BUSIEST_FIRST:
+            self.redraw()  # the order itself follows the figures
+        else:
+            self.table.update_stats(self.stats, self.cpu_history)
 
     def on_screen_resume(self) -> None:
         if self._stale:

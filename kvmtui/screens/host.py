@@ -157,10 +157,10 @@ class HostScreen(Screen):
                 now = time.monotonic()
                 last = self._debugfs_last
                 self._debugfs_last = (now, counters)
-                exits = counters_since(
+                exits = ordered(counters_since(
                     {reason_key(k): v for k, v in last[1].items()} if last else None,
                     {reason_key(k): v for k, v in counters.items()},
-                    now - last[0] if last else 0.0)
+                    now - last[0] if last else 0.0))
                 source = "debugfs: every VM on this machine"
         if exits is None:
             exits = ordered(summed_exits(stats))

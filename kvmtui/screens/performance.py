@@ -28,6 +28,7 @@ from kvmtui.virt.models import (
     StatsTick,
 )
 from kvmtui.virt.qemuproc import ProcessSample, QemuProcessWatch
+from kvmtui.virt.rates import ordered
 from kvmtui.virt.stats import explain_missing_exits, is_local
 from kvmtui.widgets.counters import LiveTable, exit_rows, vcpu_rows
 from kvmtui.widgets.formatting import human_kib, human_rate, percent, sparkline
@@ -153,7 +154,7 @@ class PerformanceScreen(Screen):
         title.update(f"KVM VM exits by reason, busiest first · from {source}")
         missing.display = False
         table.display = True
-        table.replace(*exit_rows(st.exits, st.exits_per_vcpu))
+        table.replace(*exit_rows(ordered(st.exits), st.exits_per_vcpu()))
 
     # -- off the UI thread ----------------------------------------------------------------
 

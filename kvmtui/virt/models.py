@@ -174,8 +174,9 @@ class RawSample:
     exits_unavailable_reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Counter:
+class Counter(NamedTuple):
+    """A cumulative counter and its rate (a tuple: tens of thousands are made each tick)."""
+
     total: int
     rate: float | None          # per second; None without a comparable previous sample
 
@@ -203,10 +204,30 @@ class DomainStats:
     net_rx_bps: float | None = None
     net_tx_bps: float | None = None
     vcpus: tuple[VcpuStats, ...] = ()
-    exits: dict[str, Counter] | None = None               # summed over vCPUs, by rate
-    exits_per_vcpu: tuple[dict[str, Counter], ...] = ()
+    exits: dict[str, Counter] | None = None    # summed over vCPUs (rates.ordered sorts them)
     exits_source: str | None = None
     exits_unavailable_reason: str | None = None
+    # per-vCPU counters, kept raw: their rates are worked out only for the VM on screen
+    vcpu_exits: tuple[dict[str, int], ...] = ()
+    vcpu_exits_before: tuple[dict[str, int], ...] | None = None
+    interval_s: float = 0.0
+
+    def exits_per_vcpu(self) -> tuple[dict[str, Counter], ...]:
+        before = self.vcpu_exits_before
+        result = []
+        for i, counts in enumerate(self.vcpu_exits):
+            prev = before[i] if before is not None and i < len(before) else None
+            result.append({
+                name: Counter(total, _rate(prev.get(name) if prev else None, total,
+                                           self.interval_s))
+                for name, total in counts.items()})
+        return tuple(result)
+
+
+def _rate(prev: int | None, cur: int, dt: float) -> float | None:
+    if prev is None or dt <= 0 or cur < prev:
+        return None
+    return (cur - prev) / dt
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ of a negative or enormous one.
 
 from __future__ import annotations
 
+from kvmtui.virt.models import _rate
 from kvmtui.virt.models import (
     Counter,
     DomainStats,
@@ -20,9 +21,9 @@ from kvmtui.virt.models import (
 
 
 def per_second(prev: int | None, cur: int | None, dt: float) -> float | None:
-    if prev is None or cur is None or dt <= 0 or cur < prev:
+    if prev is None or cur is None:
         return None
-    return (cur - prev) / dt
+    return _rate(prev, cur, dt)
 
 
 def _percent(prev_ns: int | None, cur_ns: int | None, dt: float, cpus: int = 1) -> float | None:
@@ -35,11 +36,11 @@ def _percent(prev_ns: int | None, cur_ns: int | None, dt: float, cpus: int = 1) 
 
 def counters_since(prev: dict[str, int] | None, cur: dict[str, int],
                    dt: float) -> dict[str, Counter]:
-    """Totals with their rates, ordered as they are shown (see ordered)."""
-    return ordered({
-        name: Counter(total, per_second(prev.get(name) if prev else None, total, dt))
-        for name, total in cur.items()
-    })
+    """Totals with their rates (in the source's order: `ordered` sorts them for showing)."""
+    if not prev:
+        return {name: Counter(total, None) for name, total in cur.items()}
+    get = prev.get
+    return {name: Counter(total, _rate(get(name), total, dt)) for name, total in cur.items()}
 
 
 def ordered(counters: dict[str, Counter]) -> dict[str, Counter]:
@@ -71,15 +72,11 @@ def compute(prev: RawSample | None, cur: RawSample) -> DomainStats:
     vcpus = tuple(
         _vcpu(i, base.vcpus[i] if base and i < len(base.vcpus) else None, v, dt)
         for i, v in enumerate(cur.vcpus))
-    exits = per_vcpu = None
+    exits = before = None
     if cur.exits is not None:
         before = base.exits if base and base.exits and base.exits.source == cur.exits.source \
             else None
         exits = counters_since(before.totals if before else None, cur.exits.totals, dt)
-        per_vcpu = tuple(
-            counters_since(before.per_vcpu[i] if before and i < len(before.per_vcpu) else None,
-                      counts, dt)
-            for i, counts in enumerate(cur.exits.per_vcpu))
     return DomainStats(
         key=cur.key, name=cur.name, state=cur.state, at=cur.at,
         cpu_percent=(_percent(base.cpu_time_ns, cur.cpu_time_ns, dt, len(cur.vcpus) or 1)
@@ -88,9 +85,11 @@ def compute(prev: RawSample | None, cur: RawSample) -> DomainStats:
         memory_used_source=cur.memory_used_source,
         disk_read_bps=rate("disk_read_bytes"), disk_write_bps=rate("disk_write_bytes"),
         net_rx_bps=rate("net_rx_bytes"), net_tx_bps=rate("net_tx_bytes"),
-        vcpus=vcpus, exits=exits, exits_per_vcpu=per_vcpu or (),
+        vcpus=vcpus, exits=exits,
         exits_source=cur.exits.source if cur.exits else None,
-        exits_unavailable_reason=None if cur.exits else cur.exits_unavailable_reason)
+        exits_unavailable_reason=None if cur.exits else cur.exits_unavailable_reason,
+        vcpu_exits=cur.exits.per_vcpu if cur.exits else (),
+        vcpu_exits_before=before.per_vcpu if before else None, interval_s=dt)
 
 
 class RateTracker:

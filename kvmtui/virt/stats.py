@@ -9,6 +9,7 @@ has none, from KVM's debugfs (matched by QEMU process id); else the sample says 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -52,19 +53,43 @@ def _sum(record: dict, prefix: str, count_name: str, field: str) -> int | None:
     return sum(present) if present else None
 
 
+# Field name -> (vCPU index, reason key) or None: the same ~100 names come back every tick for
+# every domain, so each is taken apart once.
+_VCPU_COUNTER: dict[str, tuple[int, str] | None] = {}
+
+
+def _vcpu_counter(field: str) -> tuple[int, str] | None:
+    if not (field.startswith("vcpu.") and field.endswith(".sum")):
+        return None
+    index, _, stat = field[5:-4].partition(".")
+    return (int(index), reason_key(stat)) if index.isdigit() and stat else None
+
+
 def parse_record(key: DomainKey, name: str, run_id: int | None, record: dict,
-                 at: float) -> RawSample:
-    """One getAllDomainStats record -> RawSample (libvirt's field names: see virsh domstats)."""
+                 at: float, no_exits_reason: str | None = None) -> RawSample:
+    """One getAllDomainStats record -> RawSample (libvirt's field names: see virsh domstats).
+
+    no_exits_reason is kept in the sample when the record has no exit counters."""
+    if len(record) <= 2:  # state only: an inactive domain, or a driver without statistics
+        return RawSample(key=key, name=name, run_id=run_id, at=at,
+                         state=DomainState.coerce(_int(record, "state.state") or 0),
+                         exits_unavailable_reason=no_exits_reason)
     vcpu_count = _int(record, "vcpu.current") or 0
     vcpus = tuple(VcpuRaw(_int(record, f"vcpu.{i}.time"), _int(record, f"vcpu.{i}.wait"),
                           _int(record, f"vcpu.{i}.delay")) for i in range(vcpu_count))
     per_vcpu: list[dict[str, int]] = [{} for _ in range(vcpu_count)]
     for field, value in record.items():
         # vcpu.N.<stat>.sum: KVM's cumulative per-vCPU counters (libvirt >= 7.x, Linux >= 5.14)
-        if field.startswith("vcpu.") and field.endswith(".sum"):
-            index, _, stat = field[5:-4].partition(".")
-            if index.isdigit() and int(index) < vcpu_count and isinstance(value, int):
-                per_vcpu[int(index)][reason_key(stat)] = value
+        slot = _VCPU_COUNTER.get(field)
+        if slot is None:
+            if field in _VCPU_COUNTER:
+                continue
+            slot = _VCPU_COUNTER[field] = _vcpu_counter(field)
+            if slot is None:
+                continue
+        index, reason = slot
+        if index < vcpu_count and isinstance(value, int):
+            per_vcpu[index][reason] = value
     exits = None
     if any(per_vcpu):
         totals: dict[str, int] = {}
@@ -88,7 +113,7 @@ def parse_record(key: DomainKey, name: str, run_id: int | None, record: dict,
         disk_write_bytes=_sum(record, "block", "block.count", "wr.bytes"),
         net_rx_bytes=_sum(record, "net", "net.count", "rx.bytes"),
         net_tx_bytes=_sum(record, "net", "net.count", "tx.bytes"),
-        exits=exits)
+        exits=exits, exits_unavailable_reason=None if exits else no_exits_reason)
 
 
 def is_local(uri: str) -> bool:
@@ -178,28 +203,27 @@ class StatsSampler:
                              libvirt_message(err))
         at = (started + time.monotonic()) / 2  # the records were read somewhere in between
         local = is_local(connection.uri)
+        remote_reason = self._why_not_libvirt(connection.uri)
         samples = []
         for dom, record in records:
-            raw = parse_record(DomainKey(connection.uri, dom.UUIDString()), dom.name(),
-                               dom.ID() if dom.ID() >= 0 else None, record, at)
-            samples.append(self._with_exit_source(raw, connection.uri, local))
+            name, run_id = dom.name(), dom.ID()
+            run_id = run_id if run_id >= 0 else None
+            if run_id is None:
+                reason = f"{name} is not running"
+            elif self.exits_source == "libvirt" or not local:
+                reason = remote_reason
+            else:
+                reason = None  # looked for in debugfs below
+            raw = parse_record(DomainKey(connection.uri, dom.UUIDString()), name, run_id,
+                               record, at, reason)
+            if run_id is not None and local and self.exits_source != "libvirt" and (
+                    raw.exits is None or self.exits_source == "debugfs"):
+                exits, reason = self._debugfs_exits(raw)
+                raw = dataclasses.replace(raw, exits=exits, exits_unavailable_reason=reason)
+            samples.append(raw)
         tracker = self._trackers.setdefault(connection.uri, RateTracker())
         return StatsTick(connection.uri, tracker.update(samples),
                          time.monotonic() - started, 1)
-
-    def _with_exit_source(self, raw: RawSample, uri: str, local: bool) -> RawSample:
-        import dataclasses
-
-        if raw.run_id is None:
-            return dataclasses.replace(raw, exits=None,
-                                       exits_unavailable_reason=f"{raw.name} is not running")
-        if raw.exits is not None and self.exits_source != "debugfs":
-            return raw
-        if self.exits_source == "libvirt" or not local:
-            return dataclasses.replace(raw, exits=None,
-                                       exits_unavailable_reason=self._why_not_libvirt(uri))
-        exits, reason = self._debugfs_exits(raw)
-        return dataclasses.replace(raw, exits=exits, exits_unavailable_reason=reason)
 
     def _why_not_libvirt(self, uri: str) -> str:
         scheme = urlsplit(uri).scheme.split("+")[0]

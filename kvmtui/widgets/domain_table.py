@@ -44,17 +44,20 @@ COLUMNS = [
     Column("state", "State", min_width=11),
     Column("cpu", "CPU%", right=True, min_width=5),
     Column("history", "CPU history", min_width=SPARK_WIDTH),
-    Column("used", "Used", right=True, min_width=7),
-    Column("disk_read", "Disk R/s", right=True),
-    Column("disk_write", "Disk W/s", right=True),
-    Column("net_rx", "Net RX/s", right=True),
-    Column("net_tx", "Net TX/s", right=True),
+    Column("used", "Used", right=True, min_width=8),
+    Column("disk_read", "Disk R/s", right=True, min_width=8),
+    Column("disk_write", "Disk W/s", right=True, min_width=8),
+    Column("net_rx", "Net RX/s", right=True, min_width=8),
+    Column("net_tx", "Net TX/s", right=True, min_width=8),
     Column("vcpus", "vCPUs", right=True),
     Column("memory", "Memory", right=True),
     Column("autostart", "Auto"),
     Column("persistent", "Persist"),
 ]
 HOST_COLUMN = Column("host", "Host", min_width=4)
+# Live figures have fixed widths and are formatted only for the rows on screen, so a tick costs
+# the same with 30 domains or 1000 (and a changing figure never makes the columns jump).
+STAT_COLUMNS = {"cpu", "history", "used", "disk_read", "disk_write", "net_rx", "net_tx"}
 GAP = 2  # spaces between columns
 
 
@@ -135,6 +138,8 @@ class DomainTable(ScrollView, can_focus=True):
         self._history: dict[DomainKey, Sequence[float | None]] = {}
         self._index: dict[DomainKey, int] = {}
         self._cells: list[tuple[str, ...]] = []
+        self._live: dict[int, tuple[str, ...]] = {}  # row -> cells with figures, on screen only
+        self._stat_slots = [i for i, c in enumerate(self.columns) if c.key in STAT_COLUMNS]
         self._widths: list[int] = self._label_widths()
 
     # -- reading --------------------------------------------------------------------------
@@ -154,7 +159,7 @@ class DomainTable(ScrollView, can_focus=True):
 
     def row_text(self, key: DomainKey) -> dict[str, str]:
         """The cells of a domain's row as the user reads them, by column key."""
-        cells = self._cells[self._index[key]]
+        cells = self._row_cells(self._index[key])
         return {c.key: cell for c, cell in zip(self.columns, cells)}
 
     def column_labels(self) -> list[str]:
@@ -175,10 +180,12 @@ class DomainTable(ScrollView, can_focus=True):
         self._rows = list(summaries)
         self._index = {s.key: i for i, s in enumerate(self._rows)}
         self._cells = [self._render_cells(s) for s in self._rows]
+        self._live = {}
         widths = self._label_widths()
+        fixed = set(self._stat_slots)
         for cells in self._cells:
             for i, cell in enumerate(cells):
-                if len(cell) > widths[i]:
+                if len(cell) > widths[i] and i not in fixed:
                     widths[i] = cell_len(cell)
         self._widths = widths
         total_width = sum(widths) + GAP * (len(widths) - 1) + 2
@@ -195,6 +202,22 @@ class DomainTable(ScrollView, can_focus=True):
         return [max(c.min_width, cell_len(c.label) + (2 if c.key == self.sort_column else 0))
                 for c in self.columns]
 
+    def update_stats(self, stats: dict[DomainKey, DomainStats],
+                     history: dict[DomainKey, Sequence[float | None]]) -> None:
+        """New figures, same rows and order: only the lines on screen are formatted again."""
+        self._stats, self._history = stats, history
+        self._live = {}
+        self.refresh()
+
+    def _row_cells(self, row: int) -> tuple[str, ...]:
+        cells = self._live.get(row)
+        if cells is None:
+            cells = list(self._cells[row])
+            for slot, text in zip(self._stat_slots, self._stat_cells(self._rows[row])):
+                cells[slot] = text
+            cells = self._live[row] = tuple(cells)
+        return cells
+
     def cursor_key_at(self, row: int) -> DomainKey | None:
         return self._rows[row].key if 0 <= row < len(self._rows) else None
 
@@ -209,21 +232,23 @@ class DomainTable(ScrollView, can_focus=True):
             state = "shut off (saved)"
         else:
             state = s.state.word
-        st = self._stats.get(s.key) if s.active else None
-        history = self._history.get(s.key)
-        cells = ["-" if s.id is None else str(s.id), s.name, state,
-                 percent(st.cpu_percent) if st else "",
-                 sparkline(history, SPARK_WIDTH) if history and s.active else "",
-                 human_kib(st.memory_used_kib) if st and st.memory_used_kib is not None else "",
-                 human_rate(st.disk_read_bps) if st else "",
-                 human_rate(st.disk_write_bps) if st else "",
-                 human_rate(st.net_rx_bps) if st else "",
-                 human_rate(st.net_tx_bps) if st else "",
+        cells = ["-" if s.id is None else str(s.id), s.name, state, "", "", "", "", "", "", "",
                  str(s.vcpus), human_kib(s.memory_kib), yes_no(s.autostart),
                  yes_no(s.persistent)]
         if self.multi_host:
             cells.insert(2, s.host)
         return tuple(cells)
+
+    def _stat_cells(self, s: DomainSummary) -> tuple[str, ...]:
+        st = self._stats.get(s.key) if s.active else None
+        if st is None:
+            return ("",) * len(STAT_COLUMNS)
+        history = self._history.get(s.key)
+        return (percent(st.cpu_percent),
+                sparkline(history, SPARK_WIDTH) if history else "",
+                human_kib(st.memory_used_kib) if st.memory_used_kib is not None else "",
+                human_rate(st.disk_read_bps), human_rate(st.disk_write_bps),
+                human_rate(st.net_rx_bps), human_rate(st.net_tx_bps))
 
     # -- cursor ---------------------------------------------------------------------------
 
@@ -310,7 +335,7 @@ class DomainTable(ScrollView, can_focus=True):
         base = self.rich_style
         if row == self.cursor_row:
             base = base + self.get_component_rich_style("domain-table--cursor")
-        cells = self._cells[row]
+        cells = self._row_cells(row)
         styles = [base] * len(cells)
         state_index = next(i for i, c in enumerate(self.columns) if c.key == "state")
         state_class = cells[state_index].replace(" (saved)", "").replace(" ", "-")

@@ -76,7 +76,7 @@ async def test_exits_shown_equal_virsh_domstats_of_the_same_tick(hypervisor, kvm
         assert {c.rate for c in screen.stats.exits.values()} == {0.0}
         assert "from libvirt per-vCPU stats" in screen_text(app)
         # per vCPU, the vCPU0 column adds up to the total with the others
-        per_vcpu = screen.stats.exits_per_vcpu
+        per_vcpu = screen.stats.exits_per_vcpu()
         assert sum(v["total"].total for v in per_vcpu) == shown["total"]
 
 
