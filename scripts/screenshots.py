@@ -1,5 +1,10 @@
 #!/usr/bin/env python3
-"""Regenerate screenshots/*.svg from the demo lab: run it after changing what a screen shows."""
+"""Regenerate screenshots/*.svg: run it after changing what a screen shows.
+
+Most come from the demo lab (libvirt's test driver). The live ones (list figures, performance,
+host) need real guests: with --live, a private libvirtd (scripts/private_libvirtd.py) runs a
+KVM guest and a TCG guest with no OS for a few seconds, so the VM exits shown are real.
+"""
 
 from __future__ import annotations
 
@@ -32,10 +37,21 @@ SHOTS = [  # file name, terminal size, keys pressed first
 ]
 
 
-async def shoot(name: str, size: tuple[int, int], keys: list[str], workdir: Path) -> None:
-    fleet_file = workdir / "demo-fleet.xml"
-    shutil.copyfile(demo_fleet_path(), fleet_file)
-    fleet = Fleet([f"test://{fleet_file}"])
+LIVE_SHOTS = [
+    ("live-list", (100, 30), ["WAIT"] * 6),
+    ("performance-kvm", (100, 30), ["home", "x", "WAIT", "WAIT", "WAIT", "WAIT"]),
+    ("performance-tcg-80x24", (80, 24), ["end", "x", "WAIT", "WAIT", "WAIT"]),
+    ("host", (100, 34), ["H", "WAIT", "WAIT", "WAIT", "WAIT"]),
+]
+
+
+async def shoot(name: str, size: tuple[int, int], keys: list[str], workdir: Path,
+                uri: str | None = None) -> None:
+    if uri is None:
+        fleet_file = workdir / "demo-fleet.xml"
+        shutil.copyfile(demo_fleet_path(), fleet_file)
+        uri = f"test://{fleet_file}"
+    fleet = Fleet([uri])
     fleet.open_all()
     apply_demo_settings(next(iter(fleet.connections.values())).conn)
     app = KvmApp(fleet, fleet.list_summaries())
@@ -54,11 +70,41 @@ async def shoot(name: str, size: tuple[int, int], keys: list[str], workdir: Path
     print(f"screenshots/{name}.svg")
 
 
+GUEST = """<domain type='{kind}'><name>{name}</name><memory unit='MiB'>64</memory>
+<vcpu>2</vcpu><os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+<features><acpi/></features><devices><emulator>/usr/bin/qemu-system-x86_64</emulator>
+</devices></domain>"""
+
+
+async def live(workdir: Path) -> None:
+    import libvirt
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from private_libvirtd import PrivateLibvirtd
+
+    daemon = PrivateLibvirtd(workdir / "hv")
+    daemon.check()
+    daemon.start()
+    try:
+        conn = libvirt.open(daemon.uri)
+        for kind, name in (("kvm", "kvm-firmware"), ("qemu", "tcg-firmware")):
+            conn.defineXML(GUEST.format(kind=kind, name=name)).create()
+        await asyncio.sleep(3)  # the firmware runs up real exits
+        conn.getAllDomainStats(0, 0)  # a fresh daemon's first stats call takes seconds
+        conn.close()
+        for name, size, keys in LIVE_SHOTS:
+            await shoot(name, size, keys, workdir, daemon.uri)
+    finally:
+        daemon.stop()
+
+
 async def main() -> None:
     (ROOT / "screenshots").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name, size, keys in SHOTS:
             await shoot(name, size, keys, Path(tmp))
+        if "--live" in sys.argv:
+            await live(Path(tmp))
 
 
 if __name__ == "__main__":
