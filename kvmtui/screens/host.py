@@ -200,12 +200,14 @@ def virt_text(f: VirtFeatures) -> str:
     def yes(value: bool | None) -> str:
         return "unknown" if value is None else "yes" if value else "no"
 
-    ext = {"vmx": "Intel VT-x (vmx)", "svm": "AMD-V (svm)"}.get(f.cpu_extension or "",
-                                                             "none in the CPU flags")
+    absent = "no vmx/svm in the CPU flags" if f.source == "this machine" else \
+        "vmx/svm not listed"
+    ext = {"vmx": "Intel VT-x (vmx)", "svm": "AMD-V (svm)"}.get(f.cpu_extension or "", absent)
+    kvm = f"/dev/kvm {f.dev_kvm}" if f.source == "this machine" else f"KVM guests {f.dev_kvm}"
     lines = [f"Virtualization ({f.source}): {ext} · EPT/NPT {yes(f.second_level_paging)} · "
              f"VPID {yes(f.vpid)} · nested {f.nested or 'unknown'} · IOMMU "
              f"{'unknown' if f.iommu is None else 'on' if f.iommu else 'off'} · "
-             f"/dev/kvm {f.dev_kvm}"]
+             f"{kvm}"]
     if f.kvm_modules:
         lines.append(f"KVM modules loaded: {', '.join(f.kvm_modules)}"
                      + ("" if f.cpu_extension else

@@ -77,6 +77,9 @@ class PerformanceScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#exits", LiveTable).focus()
+        if not self.local:
+            self.query_one("#qemu", Static).update(
+                "QEMU process: shown for VMs on this machine only (this URI is not local)")
         if self.stats is not None:
             self.show(self.stats)
 

@@ -116,8 +116,7 @@ def remote_virt_features(facts: NodeFacts) -> VirtFeatures:
     return VirtFeatures(
         source="libvirt capabilities", cpu_extension=extension, second_level_paging=None,
         vpid=None, nested=None, iommu=None,
-        dev_kvm="usable (libvirt offers kvm guests)" if "kvm" in facts.guest_types
-        else "not offered by libvirt")
+        dev_kvm="offered" if "kvm" in facts.guest_types else "not offered")
 
 
 @dataclass(frozen=True, slots=True)
