@@ -27,11 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="open read-only connections: show everything, change nothing")
     parser.add_argument("--demo", action="store_true",
                         help="open the shipped demo lab (libvirt's test driver, no daemon needed)")
-    parser.add_argument("--shutdown-timeout", metavar="SECONDS", type=_positive_float,
+    parser.add_argument("--shutdown-timeout", metavar="SECONDS", type=positive_float,
                         default=DEFAULT_SHUTDOWN_TIMEOUT_S,
                         help="offer force off when a shutdown has not finished after this "
                              "long (default: %(default)g)")
-    parser.add_argument("--refresh", metavar="SECONDS", type=_positive_float, default=1.0,
+    parser.add_argument("--refresh", metavar="SECONDS", type=positive_float, default=1.0,
                         help="seconds between performance samples; '+' and '-' change it "
                              "while running (default: %(default)g)")
     parser.add_argument("--exits-source", choices=("auto", "libvirt", "debugfs"),
@@ -42,7 +42,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_float(text: str) -> float:
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("it must be 1 or more")
+    return value
+
+
+def positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:

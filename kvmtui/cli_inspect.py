@@ -26,28 +26,20 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     import libvirt
 
-    from kvmtui.virt.demo import demo_uri
+    from kvmtui.cli_connect import open_readonly, script_uris
     from kvmtui.virt.domxml import parse_domain
-    from kvmtui.virt.errors import connect_failure_line, libvirt_message
-    from kvmtui.virt.eventloop import ensure_event_loop
+    from kvmtui.virt.errors import libvirt_message
     from kvmtui.virt.inspect import domain_json
     from kvmtui.virt.models import DomainState
-    from kvmtui.virt.native_stderr import native_stderr_silenced
     from kvmtui.virt.uris import host_label
 
-    uris = list(args.connect) + ([demo_uri()] if args.demo else [])
-    if not uris:
-        uris = [os.environ.get("LIBVIRT_DEFAULT_URI", "")]
-    ensure_event_loop()  # silences libvirt's own stderr printing, as the console does
+    uris = script_uris(args.connect, args.demo)
     results = []
     wanted = list(args.domains)
     found: set[str] = set()
     for uri in uris:
-        try:
-            with native_stderr_silenced():
-                conn = libvirt.openReadOnly(uri or None)
-        except libvirt.libvirtError as err:
-            print(connect_failure_line(uri or "libvirt's default URI", err), file=sys.stderr)
+        conn = open_readonly(uri)
+        if conn is None:
             return 1
         try:
             real_uri = conn.getURI()

@@ -16,7 +16,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from kvmtui.cli import _positive_float
+from kvmtui.cli import positive_float, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,9 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="sample the shipped demo lab")
     runs = parser.add_mutually_exclusive_group()
     runs.add_argument("--once", action="store_true", help="one sample, then exit")
-    runs.add_argument("--iterations", metavar="N", type=_positive_int,
+    runs.add_argument("--iterations", metavar="N", type=positive_int,
                       help="N samples, then exit (default: until interrupted)")
-    parser.add_argument("--interval", metavar="SECONDS", type=_positive_float, default=1.0,
+    parser.add_argument("--interval", metavar="SECONDS", type=positive_float, default=1.0,
                         help="time between samples (default: %(default)g)")
     parser.add_argument("--exits-source", choices=("auto", "libvirt", "debugfs"), default="auto",
                         help="where KVM exit counters come from: libvirt's per-vCPU stats "
@@ -44,16 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("it must be 1 or more")
-    return value
-
-
 class _Opened:
     """What the sampler needs of a connection: its URI and the libvirt handle."""
 
@@ -64,25 +54,15 @@ class _Opened:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    import libvirt
-
-    from kvmtui.virt.demo import demo_uri
-    from kvmtui.virt.errors import connect_failure_line
-    from kvmtui.virt.eventloop import ensure_event_loop
-    from kvmtui.virt.native_stderr import native_stderr_silenced
+    from kvmtui.cli_connect import open_readonly, script_uris
     from kvmtui.virt.stats import StatsSampler
 
-    uris = list(args.connect) + ([demo_uri()] if args.demo else [])
-    if not uris:
-        uris = [os.environ.get("LIBVIRT_DEFAULT_URI", "")]
-    ensure_event_loop()
     opened: list[_Opened] = []
-    for uri in uris:
-        try:
-            with native_stderr_silenced():
-                conn = libvirt.openReadOnly(uri or None)
-        except libvirt.libvirtError as err:
-            print(connect_failure_line(uri or "libvirt's default URI", err), file=sys.stderr)
+    for uri in script_uris(args.connect, args.demo):
+        conn = open_readonly(uri)
+        if conn is None:
+            for o in opened:
+                o.conn.close()
             return 1
         opened.append(_Opened(conn.getURI(), conn))
     sampler = StatsSampler(lambda: opened, interval=args.interval,

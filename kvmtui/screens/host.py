@@ -148,24 +148,27 @@ class HostScreen(Screen):
     def sample_host(self, stats: list[DomainStats]) -> None:
         usage = host_usage() if self.local else None
         exits, source = None, ""
-        if self.local and kvmstat.probe() is None:
-            try:
-                counters = kvmstat.read_counters(kvmstat.DEBUGFS_ROOT / "kvm")
-            except kvmstat.DebugfsUnavailable:
-                counters = None
-            if counters is not None:
-                now = time.monotonic()
-                last = self._debugfs_last
-                self._debugfs_last = (now, counters)
-                exits = ordered(counters_since(
-                    {reason_key(k): v for k, v in last[1].items()} if last else None,
-                    {reason_key(k): v for k, v in counters.items()},
-                    now - last[0] if last else 0.0))
-                source = "debugfs: every VM on this machine"
-        if exits is None:
+        counters = self._host_debugfs_counters() if self.local else None
+        if counters:
+            now = time.monotonic()
+            last = self._debugfs_last
+            self._debugfs_last = (now, counters)
+            exits = ordered(counters_since(last[1] if last else None, counters,
+                                           now - last[0] if last else 0.0))
+            source = "debugfs: every VM on this machine"
+        else:
             exits = ordered(summed_exits(stats))
             source = "libvirt: sum over this connection's VMs"
         self.app.call_from_thread(self._show_host, usage, exits, source)
+
+    @staticmethod
+    def _host_debugfs_counters() -> dict[str, int] | None:
+        """kvm/<stat>: every VM on this machine, by reason key; None when debugfs says no."""
+        try:
+            counters = kvmstat.read_counters(kvmstat.DEBUGFS_ROOT / "kvm")
+        except kvmstat.DebugfsUnavailable:
+            return None
+        return {reason_key(name): value for name, value in counters.items()}
 
     def _show_host(self, usage: HostUsage | None, exits: dict[str, Counter], source: str) -> None:
         if usage is not None:

@@ -86,7 +86,7 @@ class PerformanceScreen(Screen):
     def _title(self) -> str:
         s = self.summary
         host = f" on {s.host}" if self.fleet.multi_host else ""
-        interval = getattr(getattr(self.app, "sampler", None), "interval", 1.0)
+        interval = self.app.sampler.interval
         return (f"Performance: {s.name} · {s.state.word}{host} · {s.vcpus} vCPU · "
                 f"every {interval:g} s (+/-) · escape back")
 

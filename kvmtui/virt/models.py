@@ -218,14 +218,15 @@ class DomainStats:
         for i, counts in enumerate(self.vcpu_exits):
             prev = before[i] if before is not None and i < len(before) else None
             result.append({
-                name: Counter(total, _rate(prev.get(name) if prev else None, total,
-                                           self.interval_s))
+                name: Counter(total, per_second(prev.get(name) if prev else None, total,
+                                                self.interval_s))
                 for name, total in counts.items()})
         return tuple(result)
 
 
-def _rate(prev: int | None, cur: int, dt: float) -> float | None:
-    if prev is None or dt <= 0 or cur < prev:
+def per_second(prev: int | None, cur: int | None, dt: float) -> float | None:
+    """The rate of a cumulative counter; None without a previous value, or when it went back."""
+    if prev is None or cur is None or dt <= 0 or cur < prev:
         return None
     return (cur - prev) / dt
 

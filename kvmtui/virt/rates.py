@@ -8,7 +8,6 @@ of a negative or enormous one.
 
 from __future__ import annotations
 
-from kvmtui.virt.models import _rate
 from kvmtui.virt.models import (
     Counter,
     DomainStats,
@@ -17,13 +16,8 @@ from kvmtui.virt.models import (
     RawSample,
     VcpuRaw,
     VcpuStats,
+    per_second,
 )
-
-
-def per_second(prev: int | None, cur: int | None, dt: float) -> float | None:
-    if prev is None or cur is None:
-        return None
-    return _rate(prev, cur, dt)
 
 
 def _percent(prev_ns: int | None, cur_ns: int | None, dt: float, cpus: int = 1) -> float | None:
@@ -40,7 +34,7 @@ def counters_since(prev: dict[str, int] | None, cur: dict[str, int],
     if not prev:
         return {name: Counter(total, None) for name, total in cur.items()}
     get = prev.get
-    return {name: Counter(total, _rate(get(name), total, dt)) for name, total in cur.items()}
+    return {name: Counter(total, per_second(get(name), total, dt)) for name, total in cur.items()}
 
 
 def ordered(counters: dict[str, Counter]) -> dict[str, Counter]:
