@@ -8,15 +8,18 @@ import time
 from collections import deque
 from pathlib import Path
 
+from textual import events
 from textual.app import App
 
 from kvmtui.keys import APP_BINDINGS
 from kvmtui.messages import FleetChanged, StatsTicked
 from kvmtui.screens.details import DomainDetailsScreen
 from kvmtui.screens.domain_list import DomainListScreen
+from kvmtui.screens.guarded import GuardedModal
 from kvmtui.screens.help import HelpScreen
 from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.screens.snapshots import SnapshotScreen
+from kvmtui.virt.actionlog import ActionLog
 from kvmtui.virt.fleet import Fleet
 from kvmtui.virt.models import Change, ConnectionStatus, DomainSummary, StatsTick
 from kvmtui.virt.stats import DEFAULT_INTERVAL_S, StatsSampler
@@ -36,6 +39,8 @@ class KvmApp(App):
                  exits_source: str = "auto") -> None:
         super().__init__()
         self.fleet = fleet
+        self.action_log = ActionLog()
+        self._quitting = False
         self.domain_list = DomainListScreen(fleet, summaries, shutdown_timeout=shutdown_timeout)
         self.sampler = StatsSampler(self._sampled_connections, interval=refresh,
                                     exits_source=exits_source, on_tick=self._from_sampler)
@@ -58,6 +63,26 @@ class KvmApp(App):
         if log:
             with open(log, "w") as f:
                 json.dump(list(self.tick_costs), f)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            if self._quitting:
+                return  # keys typed after `q` in the same burst must not open screens on the way out
+            screen = self.screen if self.screen_stack else None
+            if isinstance(screen, GuardedModal) and not screen.accepts_input(event.time):
+                screen.drop_input()  # typed before the question was on screen: never an answer
+                return
+        await super().on_event(event)
+
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        # Always plain text: notifications carry VM and snapshot names and libvirt's messages,
+        # which may contain anything ("db[link=a:b]storage" is a legal domain name).
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    async def action_quit(self) -> None:
+        self._quitting = True
+        self.exit()
 
     def _sampled_connections(self):
         return [c for c in self.fleet.connections.values()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from kvmtui.virt.actionlog import ActionRecord
 from kvmtui.virt.models import Change, DomainKey
 from kvmtui.virt.power import PowerAction
 
@@ -25,6 +26,7 @@ class PowerDone(Message):
     name: str
     action: PowerAction
     error: str | None
+    record: ActionRecord
 
 
 @dataclass
@@ -52,12 +54,22 @@ class SnapshotsRead(Message):
 
 
 @dataclass
+class SnapshotsReadFailed(Message):
+    """Reading a VM's snapshots failed; vm_gone when the VM itself no longer exists."""
+
+    key: DomainKey
+    error: str
+    vm_gone: bool
+
+
+@dataclass
 class SnapshotDone(Message):
     """A create/revert/delete returned; error is libvirt's message (or a refusal), or None."""
 
     key: DomainKey
     what: str
     error: str | None
+    record: ActionRecord | None = None
 
 
 @dataclass

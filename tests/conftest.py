@@ -100,3 +100,13 @@ def screen_text(app) -> str:
     """The characters on screen right now, line by line, as a user reads them."""
     strips = app.screen._compositor.render_strips()
     return "\n".join(strip.text for strip in strips)
+
+
+def asking(app, screen_type) -> bool:
+    """A question of this type is on screen and takes the keys typed from now on.
+
+    Questions ignore keys typed before they were on screen (plus a short guard), as a person
+    typing ahead would have; tests answer them as a person does, after seeing them.
+    """
+    screen = app.screen
+    return isinstance(screen, screen_type) and screen.answerable

@@ -39,3 +39,26 @@ def write_fleet(path: Path, count: int, *, running_every: int = 2, paused_every:
         ET.SubElement(dom, f"{{{TEST_NS}}}runstate").text = str(state)
     ET.ElementTree(node).write(path, encoding="unicode")
     return f"test://{path}"
+
+
+# Strings a libvirt user may legally give a domain or snapshot, each of which Rich or Textual
+# would read as markup if it were ever interpreted instead of shown.
+MARKUP_NAMES = ("db[link=a:b]storage", "[bold]web", "a[red]b", "x[@click=app.quit]y")  # no "/": libvirt refuses it
+
+
+def write_markup_fleet(path: Path) -> str:
+    """Running test-driver domains whose names are full of markup; returns the URI."""
+    ET.register_namespace("test", TEST_NS)
+    node = ET.Element("node")
+    for i, name in enumerate(MARKUP_NAMES):
+        dom = ET.SubElement(node, "domain", {"type": "test"})
+        ET.SubElement(dom, "name").text = name
+        ET.SubElement(dom, "uuid").text = f"00000000-0000-4000-9000-{i:012d}"
+        ET.SubElement(dom, "description").text = "[red]not red[/red] \\[ $x"
+        ET.SubElement(dom, "memory", {"unit": "MiB"}).text = "512"
+        ET.SubElement(dom, "vcpu").text = "1"
+        os_el = ET.SubElement(dom, "os")
+        ET.SubElement(os_el, "type").text = "hvm"
+        ET.SubElement(dom, f"{{{TEST_NS}}}runstate").text = "1"
+    ET.ElementTree(node).write(path, encoding="unicode")
+    return f"test://{path}"

@@ -6,7 +6,7 @@ import libvirt
 import pytest
 
 from kvmtui.screens.confirm import ConfirmScreen
-from tests.conftest import libvirt_domain, select, state_of, wait_for
+from tests.conftest import asking, libvirt_domain, select, state_of, wait_for
 
 RUNNING, PAUSED, SHUTOFF = libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_SHUTOFF
 
@@ -59,7 +59,7 @@ async def test_force_off_confirmed_destroys_the_vm(make_app, demo_uri, answer):
     async with app.run_test(size=(100, 30)) as pilot:
         await select(pilot, "web-macvtap")
         await pilot.press("F")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(pilot, lambda: asking(app, ConfirmScreen))
         assert "web-macvtap" in app.screen.question  # the dialog names the VM
         await pilot.press(*answer.split())
         await wait_for(pilot, lambda: state_of(app, "web-macvtap") == SHUTOFF)
@@ -72,7 +72,7 @@ async def test_force_off_cancelled_leaves_the_vm_running(make_app, demo_uri, ans
     async with app.run_test(size=(100, 30)) as pilot:
         await select(pilot, "web-macvtap")
         await pilot.press("F")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(pilot, lambda: asking(app, ConfirmScreen))
         await pilot.press(answer)  # enter takes the focused, safe button
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
         await pilot.pause(0.2)
@@ -85,7 +85,7 @@ async def test_managed_save_then_start_restores(make_app, demo_uri):
     async with app.run_test(size=(100, 30)) as pilot:
         await select(pilot, "build-smp")
         await pilot.press("M")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(pilot, lambda: asking(app, ConfirmScreen))
         assert "build-smp" in app.screen.question
         await pilot.press("y")
         dom = libvirt_domain(app, "build-smp")
@@ -102,7 +102,9 @@ async def test_managed_save_cancelled_changes_nothing(make_app, demo_uri):
     app = make_app(demo_uri)
     async with app.run_test(size=(100, 30)) as pilot:
         await select(pilot, "build-smp")
-        await pilot.press("M", "n")
+        await pilot.press("M")
+        await wait_for(pilot, lambda: asking(app, ConfirmScreen))
+        await pilot.press("n")
         await pilot.pause(0.2)
         assert state_of(app, "build-smp") == RUNNING
         assert libvirt_domain(app, "build-smp").hasManagedSaveImage(0) == 0
@@ -115,12 +117,14 @@ async def test_reset_confirmed_and_cancelled(make_app, demo_uri):
     async with app.run_test(size=(100, 30)) as pilot:
         await select(pilot, "win10")
         await pilot.press("R")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(pilot, lambda: asking(app, ConfirmScreen))
         assert "Reset win10?" == app.screen.question
         await pilot.press("escape")
         await pilot.pause(0.1)
         assert not any("reset" in n.lower() for n in notices(app))
-        await pilot.press("R", "y")
+        await pilot.press("R")
+        await wait_for(pilot, lambda: asking(app, ConfirmScreen))
+        await pilot.press("y")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
         await pilot.pause(0.2)
         assert state_of(app, "win10") == RUNNING
@@ -192,14 +196,26 @@ async def test_readonly_refuses_every_action_and_says_why(make_app, demo_uri):
         assert "read-only" in str(app.screen.query_one("#header").render())
 
 
-async def test_overdue_shutdown_offers_force_off(make_app, demo_uri):
+async def test_overdue_shutdown_is_shown_on_the_row_and_never_asks_by_itself(make_app, demo_uri):
     # The test driver shuts down instantly, so the overdue path is entered as the shutdown
     # watch enters it; a real guest that ignores ACPI is covered by the integration tier.
-    app = make_app(demo_uri, shutdown_timeout=0.1)
+    app = make_app(demo_uri, shutdown_timeout=0.3)
     async with app.run_test(size=(100, 30)) as pilot:
         await select(pilot, "win10")
-        app.domain_list._watch_shutdown(app.domain_list.selected.key, "win10")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "win10 has not shut down after 0.1 s" in app.screen.question
+        key = app.domain_list.selected.key
+        app.domain_list._watch_shutdown(key, "win10")
+        assert app.domain_list.table.row_text(key)["state"] == "shutting down…"
+        await pilot.press("slash", "w", "i", "n")  # the user moved on, typing in the filter
+        await pilot.pause(0.6)                       # the timeout passes while they type
+        await pilot.press("y", "y", "enter")
+        assert not isinstance(app.screen, ConfirmScreen)  # no question took those keys
+        assert state_of(app, "win10") == RUNNING
+        await pilot.press("escape")  # clears the filter
+        assert app.domain_list.table.row_text(key)["state"] == "shutdown overdue (F)"
+        assert any("win10 has not shut down after 0.3 s" in n and "F" in n for n in notices(app))
+        await select(pilot, "win10")
+        await pilot.press("F")  # forcing it off is still the user's own, confirmed, act
+        await wait_for(pilot, lambda: asking(app, ConfirmScreen))
         await pilot.press("y")
         await wait_for(pilot, lambda: state_of(app, "win10") == SHUTOFF)
+        await wait_for(pilot, lambda: app.domain_list.table.row_text(key)["state"] == "shut off")

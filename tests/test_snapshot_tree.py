@@ -10,7 +10,7 @@ import pytest
 from kvmtui.screens.snapshot_dialogs import CreateSnapshotScreen, DeleteScreen, RevertScreen
 from kvmtui.screens.snapshots import SnapshotScreen
 from kvmtui.virt import snapshots as snaps
-from tests.conftest import libvirt_domain, open_app, open_from_list, screen_text, select, wait_for
+from tests.conftest import asking, libvirt_domain, open_app, open_from_list, screen_text, select, wait_for
 from tests.fleets import copy_demo_fleet
 
 
@@ -77,7 +77,7 @@ async def test_create_with_escaped_unicode_name_and_description(make_app, demo_u
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_tree(pilot, "win10")
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, CreateSnapshotScreen))
+        await wait_for(pilot, lambda: asking(app, CreateSnapshotScreen))
         dialog = app.screen
         dialog.query_one("#name").value = ""
         await pilot.press(*name, "tab", *description, "enter")
@@ -101,7 +101,7 @@ async def test_bad_names_are_refused_before_libvirt_sees_them(make_app, demo_uri
         dom = libvirt_domain(app, "win10")
         before = names(dom)
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, CreateSnapshotScreen))
+        await wait_for(pilot, lambda: asking(app, CreateSnapshotScreen))
         app.screen.query_one("#name").value = ""
         await pilot.press(*bad, "enter")
         await pilot.pause(0.1)
@@ -115,7 +115,7 @@ async def test_new_snapshot_from_the_list_of_a_shut_off_vm(make_app, demo_uri):
     async with app.run_test(size=(100, 30)) as pilot:
         await select(pilot, "vm1")
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, CreateSnapshotScreen))
+        await wait_for(pilot, lambda: asking(app, CreateSnapshotScreen))
         assert "disks (internal; the VM is shut off)" in screen_text(app)
         app.screen.query_one("#name").value = "before-patching"
         await pilot.press("enter")
@@ -132,13 +132,15 @@ async def test_revert_confirmed_changes_the_vm_and_cancel_does_not(make_app, dem
         dom = libvirt_domain(app, "win10")
         await put_cursor_on(pilot, screen, "sysprep")  # taken shut off
         await pilot.press("v")
-        await wait_for(pilot, lambda: isinstance(app.screen, RevertScreen))
+        await wait_for(pilot, lambda: asking(app, RevertScreen))
         assert "will be lost" in screen_text(app)
         await pilot.press("n")
         await pilot.pause(0.1)
         assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
         assert dom.snapshotCurrent(0).getName() == "spice-tools"
-        await pilot.press("v", "y")
+        await pilot.press("v")
+        await wait_for(pilot, lambda: asking(app, RevertScreen))
+        await pilot.press("y")
         await wait_for(pilot, lambda: dom.snapshotCurrent(0).getName() == "sysprep")
         assert dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF  # as the snapshot was taken
         await wait_for(pilot, lambda: screen.snap_tree.current == "sysprep")
@@ -150,7 +152,9 @@ async def test_revert_and_leave_it_paused(make_app, demo_uri):
         screen = await open_tree(pilot, "win10")
         dom = libvirt_domain(app, "win10")
         await put_cursor_on(pilot, screen, "office")
-        await pilot.press("v", "3", "y")  # 3: paused afterwards
+        await pilot.press("v")
+        await wait_for(pilot, lambda: asking(app, RevertScreen))
+        await pilot.press("3", "y")  # 3: paused afterwards
         await wait_for(pilot, lambda: dom.snapshotCurrent(0).getName() == "office")
         assert dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED
 
@@ -166,7 +170,7 @@ async def test_delete_modes(make_app, demo_uri, choice, gone, kept):
         dom = libvirt_domain(app, "win10")
         await put_cursor_on(pilot, screen, "virtio-drivers")
         await pilot.press("D")
-        await wait_for(pilot, lambda: isinstance(app.screen, DeleteScreen))
+        await wait_for(pilot, lambda: asking(app, DeleteScreen))
         assert "this snapshot only, its 2 child snapshot(s) move up" in screen_text(app)
         await pilot.press(choice, "y")
         await wait_for(pilot, lambda: not (gone & names(dom)))
@@ -185,7 +189,9 @@ async def test_metadata_only_delete_shows_libvirts_answer(make_app, demo_uri):
         dom = libvirt_domain(app, "win10")
         before = names(dom)
         await put_cursor_on(pilot, screen, "virtio-drivers")
-        await pilot.press("D", "3", "y")
+        await pilot.press("D")
+        await wait_for(pilot, lambda: asking(app, DeleteScreen))
+        await pilot.press("3", "y")
         await wait_for(pilot, lambda: any("unsupported flags" in n.message for n in app._notifications))
         assert names(dom) == before
 
@@ -210,7 +216,9 @@ async def test_unsafe_external_delete_is_refused_and_not_attempted(make_app, dem
         before = names(dom)
         await put_cursor_on(pilot, screen, "pre-upgrade")
         assert "external" in screen_text(app)
-        await pilot.press("D", "1", "y")
+        await pilot.press("D")
+        await wait_for(pilot, lambda: asking(app, DeleteScreen))
+        await pilot.press("1", "y")
         await wait_for(pilot, lambda: any("Not deleted" in (n.title or "") for n in app._notifications))
         (notice,) = [n for n in app._notifications if n.title == "Not deleted"]
         assert "external snapshot with 1 child" in notice.message and "Nothing was changed" in notice.message
@@ -220,12 +228,12 @@ async def test_unsafe_external_delete_is_refused_and_not_attempted(make_app, dem
         assert dom.snapshotCurrent(0).getName() == "ccache-warm"
 
 
-async def test_rereads_on_r_and_when_it_comes_back(make_app, demo_uri):
+async def test_rereads_on_ctrl_r_and_when_it_comes_back(make_app, demo_uri):
     app = make_app(demo_uri)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_tree(pilot, "vm1")
         libvirt_domain(app, "vm1").snapshotCreateXML("<domainsnapshot><name>elsewhere</name></domainsnapshot>", 0)
-        await pilot.press("r")
+        await pilot.press("ctrl+r")  # as in details; r is reboot, as on the list
         await wait_for(pilot, lambda: "elsewhere" in screen.snap_tree.snapshots)
         libvirt_domain(app, "vm1").snapshotCreateXML("<domainsnapshot><name>later</name></domainsnapshot>", 0)
         await pilot.press("question_mark")

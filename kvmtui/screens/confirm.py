@@ -5,12 +5,14 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from kvmtui.screens.guarded import GuardedModal
 
-class ConfirmScreen(ModalScreen[bool]):
-    """Dismisses with True only on an explicit yes (`y` or the danger button)."""
+
+class ConfirmScreen(GuardedModal[bool]):
+    """Dismisses with True only on an explicit yes (`y` or the danger button), typed after the
+    question was on screen."""
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", show=False),
@@ -50,7 +52,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.dismiss(event.button.id == "yes")
+        self.answer(event.button.id == "yes")
 
     def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+        self.answer(yes)

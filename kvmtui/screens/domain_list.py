@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -32,11 +33,18 @@ from kvmtui.virt.models import (
     DomainUpdated,
     StatsTick,
 )
-from kvmtui.virt.power import SPECS, PowerAction, available, perform
+from kvmtui.virt.power import SPECS, PowerAction, available, perform, why_not
 from kvmtui.widgets.domain_table import SPARK_WIDTH, DomainTable
 from kvmtui.widgets.fleet_header import FleetHeader
 
 _SETTLED = {DomainState.SHUTOFF, DomainState.CRASHED}
+SHUTTING_DOWN = SPECS[PowerAction.SHUTDOWN].doing
+SHUTDOWN_OVERDUE = "shutdown overdue (F)"
+# The power actions each key can mean, from the one key map.
+POWER_KEYS: dict[str, list[PowerAction]] = {}
+for _binding in POWER_BINDINGS:
+    POWER_KEYS.setdefault(_binding.key, []).append(
+        PowerAction(_binding.action.split("'")[1]))
 
 
 class DomainListScreen(Screen):
@@ -59,6 +67,7 @@ class DomainListScreen(Screen):
         self.sort_reverse = False
         self.filter: DomainFilter = parse_filter("")
         self._shutdown_timers: dict[DomainKey, Timer] = {}
+        self.activity: dict[DomainKey, str] = {}  # what is under way, shown on the VM's row
         self._pending: list = []
         self.stats: dict[DomainKey, DomainStats] = {}
         self.cpu_history: dict[DomainKey, deque[float | None]] = {}
@@ -66,7 +75,7 @@ class DomainListScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
-        yield DomainTable(multi_host=self.fleet.multi_host, id="domains")
+        yield DomainTable(multi_host=self.fleet.multi_host, activity=self.activity, id="domains")
         yield Input(placeholder="filter: name, state:running, host:NAME, -term to negate",
                     id="filter")
         yield Footer(compact=True)
@@ -145,6 +154,10 @@ class DomainListScreen(Screen):
         summary = self.selected
         if summary is None:
             return
+        if self.fleet.readonly:
+            self.notify("Read-only: kvmtui was started with --readonly, so snapshots cannot be "
+                        "created.", severity="warning", markup=False)
+            return
         screen = SnapshotScreen(self.fleet, summary)
         self.app.push_screen(screen)
         screen.create_when_read = True
@@ -197,6 +210,9 @@ class DomainListScreen(Screen):
                 self.table.disconnected_uris.discard(change.uri)
                 self.notify(f"{change.uri}: reconnected", timeout=3)
             else:
+                for key in [k for k in self.stats if k.uri == change.uri]:
+                    del self.stats[key]  # its figures stopped being true when it went away
+                    self.cpu_history.pop(key, None)
                 if change.uri not in self.table.disconnected_uris:
                     self.notify(f"{change.uri}: {change.reason}; reconnecting…",
                                 severity="warning", timeout=5)
@@ -208,62 +224,100 @@ class DomainListScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "power":
-            summary = self.selected
-            if summary is None or summary.key.uri in self.table.disconnected_uris:
-                return False  # nothing can be asked of a host we are not connected to
-            return PowerAction(parameters[0]) in available(summary)
+            return PowerAction(str(parameters[0])) in self._actionable()
         if action == "clear_filter":
             return bool(self.filter.text)
         return True
 
-    def action_power(self, name: str) -> None:
+    def _actionable(self) -> set[PowerAction]:
+        """The power actions the selected VM can be asked for now (none when read-only)."""
+        summary = self.selected
+        if summary is None or self.fleet.readonly or summary.key.uri in self.table.disconnected_uris:
+            return set()
+        return available(summary)
+
+    def explain_power_key(self, key: str) -> bool:
+        """A power key no binding takes here: say why in one line. True when it was one."""
+        actions = [a for a in POWER_KEYS.get(key, ())]
+        if not actions or set(actions) & self._actionable():
+            return False
         summary = self.selected
         if summary is None:
-            return
-        action = PowerAction(name)
-        spec = SPECS[action]
+            return True
         if self.fleet.readonly:
             self.notify(f"Read-only: kvmtui was started with --readonly, so it cannot "
-                        f"{spec.label.lower()} {summary.name}.", severity="warning")
+                        f"{SPECS[actions[0]].label.lower()} {summary.name}.", severity="warning",
+                        markup=False)
+        elif summary.key.uri in self.table.disconnected_uris:
+            self.notify(f"{summary.host} is disconnected: nothing can be asked of "
+                        f"{summary.name} until it reconnects.", severity="warning", markup=False)
+        else:
+            self.notify(why_not(summary, actions), timeout=3, markup=False)
+        return True
+
+    def action_power(self, name: str) -> None:
+        summary = self.selected
+        action = PowerAction(name)
+        if summary is None or action not in self._actionable():
             return
-        if action not in available(summary):
-            return
+        spec = SPECS[action]
         if spec.confirm:
             question = f"{spec.label} {summary.name}?"
             if self.fleet.multi_host:
                 question = f"{spec.label} {summary.name} on {summary.host}?"
             self.app.push_screen(
                 ConfirmScreen(question, spec.risk, spec.label),
-                lambda yes, key=summary.key, n=summary.name: yes and self.run_power(key, n, action))
+                lambda yes, key=summary.key, n=summary.name: yes and self.start_power(
+                    key, n, action, confirmed=True))
         else:
-            self.run_power(summary.key, summary.name, action)
+            self.start_power(summary.key, summary.name, action, confirmed=False)
+
+    def start_power(self, key: DomainKey, name: str, action: PowerAction, *,
+                    confirmed: bool) -> None:
+        """Record the action, show it on the VM's row, and make the call off the UI thread."""
+        record = self.app.action_log.start(key, name, action.value, confirmed=confirmed)
+        self.set_activity(key, SPECS[action].doing)
+        self.run_power(key, name, action, record)
 
     @work(thread=True, group="power")
-    def run_power(self, key: DomainKey, name: str, action: PowerAction) -> None:
+    def run_power(self, key: DomainKey, name: str, action: PowerAction, record) -> None:
         try:
             perform(self.fleet.domain(key), action)
         except Exception as err:  # noqa: BLE001 - shown to the user with libvirt's words
-            self.post_message(PowerDone(key, name, action, libvirt_message(err)))
+            self.post_message(PowerDone(key, name, action, libvirt_message(err), record))
         else:
-            self.post_message(PowerDone(key, name, action, None))
+            self.post_message(PowerDone(key, name, action, None, record))
 
     def on_power_done(self, message: PowerDone) -> None:
         spec = SPECS[message.action]
+        self.app.action_log.finish(message.record, message.error)
         if message.error:
+            self.set_activity(message.key, None)
             self.notify(message.error, title=f"Could not {spec.label.lower()} {message.name}",
-                        severity="error", timeout=10)
+                        severity="error", timeout=10, markup=False)
             return
+        self.notify(f"{message.name} {spec.done}", timeout=3, markup=False)
         if message.action is PowerAction.SHUTDOWN:
             self._watch_shutdown(message.key, message.name)
-            self.notify(f"{message.name} {spec.done}", timeout=3)
-        elif message.action is PowerAction.REBOOT:
-            self.notify(f"{message.name} {spec.done}", timeout=3)
+        else:
+            self.set_activity(message.key, None)
+
+    def set_activity(self, key: DomainKey, text: str | None) -> None:
+        """What the VM's row says is under way, in place of its state; None when nothing is."""
+        if text:
+            self.activity[key] = text
+        elif self.activity.pop(key, None) is None:
+            return
+        if self.is_mounted:
+            self.table.restyle()
 
     def _watch_shutdown(self, key: DomainKey, name: str) -> None:
         summary = self.domains.get(key)
-        if summary is not None and summary.state in _SETTLED:
+        if summary is None or summary.state in _SETTLED:
+            self.set_activity(key, None)
             return  # already off: events arrived before libvirt's call returned
         self._stop_shutdown_watch(key)
+        self.set_activity(key, SHUTTING_DOWN)  # until it is off, or overdue
         self._shutdown_timers[key] = self.set_timer(
             self.shutdown_timeout, lambda: self._shutdown_overdue(key, name))
 
@@ -271,18 +325,20 @@ class DomainListScreen(Screen):
         timer = self._shutdown_timers.pop(key, None)
         if timer is not None:
             timer.stop()
+        if self.activity.get(key) in (SHUTTING_DOWN, SHUTDOWN_OVERDUE):
+            self.set_activity(key, None)
 
     def _shutdown_overdue(self, key: DomainKey, name: str) -> None:
+        # Never a dialog: a question that appears by itself would take whatever the user is
+        # typing at that moment. The row and a notification say it; F asks as always.
         self._shutdown_timers.pop(key, None)
         summary = self.domains.get(key)
         if summary is None or summary.state in _SETTLED:
             return
-        spec = SPECS[PowerAction.FORCE_OFF]
-        question = (f"{name} has not shut down after {self.shutdown_timeout:g} s "
-                    f"(it is {summary.state.word}). Force it off?")
-        self.app.push_screen(
-            ConfirmScreen(question, spec.risk, spec.label),
-            lambda yes: yes and self.run_power(key, name, PowerAction.FORCE_OFF))
+        self.set_activity(key, SHUTDOWN_OVERDUE)
+        self.notify(f"{name} has not shut down after {self.shutdown_timeout:g} s (it is "
+                    f"{summary.state.word}). Select it and press F to force it off (asks first).",
+                    title="Shutdown overdue", severity="warning", timeout=15, markup=False)
 
     # -- filter and sort ------------------------------------------------------------------
 
@@ -300,7 +356,7 @@ class DomainListScreen(Screen):
         try:
             self.filter = parse_filter(event.value)
         except FilterError as err:
-            event.input.border_subtitle = str(err)
+            event.input.border_subtitle = Text(str(err))  # never markup: it quotes the term
             event.input.add_class("-invalid")
             return  # the last good filter stays in force
         event.input.border_subtitle = ""
@@ -318,6 +374,8 @@ class DomainListScreen(Screen):
         if event.key == "escape" and box.has_focus:
             event.stop()
             self.action_clear_filter()
+        elif not box.has_focus and self.explain_power_key(event.key):
+            event.stop()  # a power key that does not apply here: said why, nothing done
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)

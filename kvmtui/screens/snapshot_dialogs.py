@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
+from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
+from kvmtui.screens.guarded import GuardedModal
 from kvmtui.virt import snapshots as snaps
 
 DIALOG_CSS = """
@@ -29,7 +32,7 @@ DIALOG_CSS = """
 """
 
 
-class _Choice(ModalScreen):
+class _Choice(GuardedModal):
     """A question with numbered choices (1, 2, 3 pick one); Cancel is focused first."""
 
     BINDINGS = [
@@ -56,14 +59,14 @@ class _Choice(ModalScreen):
         return self.picked
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "yes":
             self.action_accept()
         else:
-            self.dismiss(None)
+            self.answer(None)
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -96,7 +99,7 @@ class RevertScreen(_Choice):
                 yield Button("Revert (y)", id="yes", variant="error", compact=True)
 
     def action_accept(self) -> None:
-        self.dismiss([snaps.AFTER_AS_TAKEN, snaps.AFTER_RUNNING, snaps.AFTER_PAUSED][self.chosen()])
+        self.answer([snaps.AFTER_AS_TAKEN, snaps.AFTER_RUNNING, snaps.AFTER_PAUSED][self.chosen()])
 
 
 class DeleteScreen(_Choice):
@@ -129,7 +132,7 @@ class DeleteScreen(_Choice):
                 yield Button("Delete (y)", id="yes", variant="error", compact=True)
 
     def action_accept(self) -> None:
-        self.dismiss([snaps.DELETE_THIS, snaps.DELETE_SUBTREE, snaps.DELETE_METADATA][self.chosen()])
+        self.answer([snaps.DELETE_THIS, snaps.DELETE_SUBTREE, snaps.DELETE_METADATA][self.chosen()])
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,59 @@ class CreateRequest:
     quiesce: bool
 
 
-class CreateSnapshotScreen(ModalScreen):
+def shown_as_typed(text: str) -> str:
+    """The text with each line break and control character as one visible symbol (⏎, ␛, ␉…):
+    the box shows what it holds, and no escape sequence reaches the terminal."""
+    out = []
+    for ch in text:
+        if ch in snaps.LINE_BREAKS:
+            out.append("⏎")
+        elif ch < " ":
+            out.append(chr(0x2400 + ord(ch)))  # Unicode's control pictures, ␀ to ␟
+        elif ch == "\x7f":
+            out.append("␡")
+        elif snaps.unstorable(ch):
+            out.append("\ufffd")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class ExactInput(Input):
+    """An Input that keeps a paste exactly as pasted, every line and control character of it.
+
+    Textual's own Input keeps only the first line of a paste, so 'line1\\nline2' would quietly
+    become 'line1' and be created under that name. Here what was pasted stays in the box, in
+    sight, and the name check refuses it with the reason.
+    """
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()  # Input's own handler would insert the first line again
+        if event.text:
+            start, end = sorted(self.selection)
+            self.replace(event.text, start, end)
+
+    # Drawing and cursor placement follow what is shown: one cell per symbol.
+    @property
+    def _value(self) -> Text:
+        return Text(shown_as_typed(self.value), no_wrap=True, overflow="ignore", end="")
+
+    def _position_to_cell(self, position: int) -> int:
+        return cell_len(shown_as_typed(self.value[:position]))
+
+    def _cell_offset_to_index(self, offset: int) -> int:
+        shown = shown_as_typed(self.value)
+        cells = 0
+        for index, ch in enumerate(shown):
+            width = cell_len(ch)
+            if cells <= offset + self.scroll_offset.x < cells + width:
+                return index
+            cells += width
+        return len(self.value)
+
+
+class CreateSnapshotScreen(GuardedModal):
     """Name (a readable timestamp by default), description and kind; validated before sending."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="CreateSnapshotScreen")
@@ -157,7 +212,7 @@ class CreateSnapshotScreen(ModalScreen):
         with Vertical():
             yield Static(f"New snapshot of {self.vm}", classes="question", markup=False)
             yield Label("Name")
-            yield Input(snaps.default_name(), id="name", placeholder="name", compact=True)
+            yield ExactInput(snaps.default_name(), id="name", placeholder="name", compact=True)
             yield Label("Description")
             yield Input(id="description", placeholder="(optional)", compact=True)
             with RadioSet(id="kind"):
@@ -171,13 +226,15 @@ class CreateSnapshotScreen(ModalScreen):
             yield Static("", id="error", classes="error", markup=False)
             with Horizontal():
                 yield Button("Cancel", id="no", compact=True)
-                yield Button("Create (enter)", id="yes", variant="primary", compact=True)
+                # enter creates from the two text fields only: on the kind, the checkbox or
+                # Cancel it does what it does there, so the label promises no key
+                yield Button("Create", id="yes", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -188,7 +245,7 @@ class CreateSnapshotScreen(ModalScreen):
         if event.button.id == "yes":
             self.submit()
         else:
-            self.dismiss(None)
+            self.answer(None)
 
     def submit(self) -> None:
         name = self.query_one("#name", Input).value
@@ -202,4 +259,4 @@ class CreateSnapshotScreen(ModalScreen):
             index = self.query_one("#kind", RadioSet).pressed_index
             kind = snaps.KIND_DISK_ONLY if index == 1 else snaps.KIND_MEMORY
         quiesce = self.query_one("#quiesce", Checkbox).value and kind == snaps.KIND_DISK_ONLY
-        self.dismiss(CreateRequest(name, self.query_one("#description", Input).value, kind, quiesce))
+        self.answer(CreateRequest(name, self.query_one("#description", Input).value, kind, quiesce))

@@ -6,7 +6,7 @@ import time
 from xml.etree import ElementTree as ET
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -14,12 +14,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from kvmtui.messages import FleetChanged, SnapshotDone, SnapshotsRead
+from kvmtui.messages import FleetChanged, SnapshotDone, SnapshotsRead, SnapshotsReadFailed
 from kvmtui.screens.snapshot_dialogs import CreateRequest, CreateSnapshotScreen, DeleteScreen, RevertScreen
 from kvmtui.virt import snapshots as snaps
-from kvmtui.virt.errors import libvirt_message
+from kvmtui.virt.actionlog import ActionRecord
+from kvmtui.virt.errors import is_no_domain, libvirt_message
 from kvmtui.virt.fleet import Fleet
-from kvmtui.virt.models import DomainEvent, DomainKey, DomainSummary, DomainUpdated
+from kvmtui.virt.models import DomainEvent, DomainKey, DomainRemoved, DomainSummary, DomainUpdated
 
 
 def _when(created: int) -> str:
@@ -56,15 +57,39 @@ def snapshot_facts(tree: snaps.SnapshotTree, name: str) -> Text:
     return out
 
 
+class SnapshotTreeWidget(Tree):
+    """Textual's Tree, with its open/close key in the footer: branches must never hide unseen."""
+
+    BINDINGS = [Binding("space", "toggle_node", "Open/close", id="toggle_node")]
+
+
+def done_text(record: ActionRecord) -> str:
+    """What a finished snapshot operation did, naming the snapshot."""
+    name = record.snapshot
+    if record.action == "snapshot-create":
+        return f"created snapshot '{name}'"
+    if record.action == "snapshot-revert":
+        after = {snaps.AFTER_RUNNING: ", now running", snaps.AFTER_PAUSED: ", now paused"}
+        return f"reverted to snapshot '{name}'{after.get(record.detail, '')}"
+    return {snaps.DELETE_SUBTREE: f"deleted snapshot '{name}' and all below it",
+            snaps.DELETE_METADATA: f"deleted snapshot '{name}' from libvirt's list (metadata "
+                                   "only: its data stays in the disk images)",
+            }.get(record.detail, f"deleted snapshot '{name}'")
+
+
 class SnapshotScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("n", "create", "New"),
-        Binding("v", "revert", "Revert"),
-        Binding("delete,D", "delete", "Delete"),
-        Binding("r", "reread", "Re-read"),
+        Binding("a", "expand_all(True)", "Open all", id="expand_all"),
+        Binding("A", "expand_all(False)", "Close all", id="collapse_all", show=False),
+        Binding("n", "create", "New", id="snapshot_create"),
+        Binding("v", "revert", "Revert", id="snapshot_revert"),
+        Binding("D,delete", "delete", "Delete", id="snapshot_delete"),
         Binding("X", "toggle_xml", "XML"),
+        Binding("ctrl+r", "reread", "Re-read", id="reread", show=False),
     ]
+    # the keys that change snapshots: hidden, and explained when pressed, on a read-only link
+    CHANGES = {"create", "revert", "delete"}
 
     DEFAULT_CSS = """
     SnapshotScreen #title { height: 2; padding: 0 1; background: $panel;
@@ -86,10 +111,12 @@ class SnapshotScreen(Screen):
         self.version = 0
         self.read_at: float | None = None
         self.create_when_read = False  # `n` on the list: the tree, then the new-snapshot dialog
+        self.busy: str | None = None   # the operation in flight ("reverting to 's1'…")
+        self.gone = False              # the VM no longer exists: said once, then back
 
     def compose(self) -> ComposeResult:
         yield Static(f"{self.summary.name} · reading snapshots…", id="title", markup=False)
-        tree: Tree[str] = Tree("snapshots", id="tree")
+        tree: Tree[str] = SnapshotTreeWidget("snapshots", id="tree")
         tree.show_root = False
         tree.guide_depth = 3
         yield tree
@@ -102,8 +129,10 @@ class SnapshotScreen(Screen):
         self.reread()
 
     def on_screen_resume(self) -> None:
-        # Another client may have created or deleted snapshots: libvirt sends no event for it.
-        if self.snap_tree is not None:
+        # Another client may have created or deleted snapshots while another screen was on top:
+        # libvirt sends no event for it. Not while our own operation runs: a read racing a
+        # delete sees snapshots vanish between the list and their XML.
+        if self.snap_tree is not None and self.busy is None and not self.gone:
             self.reread()
 
     # -- reading ----------------------------------------------------------------------------
@@ -118,9 +147,20 @@ class SnapshotScreen(Screen):
                         for t in root.iter("target"))
             version = self.version or snaps.libvirt_version(dom)  # it cannot change under us
         except Exception as err:  # noqa: BLE001
-            self.post_message(SnapshotDone(self.key, "read the snapshots of", libvirt_message(err)))
+            self.post_message(SnapshotsReadFailed(self.key, libvirt_message(err),
+                                                  is_no_domain(err)))
             return
         self.post_message(SnapshotsRead(self.key, tree, agent, version))
+
+    def on_snapshots_read_failed(self, message: SnapshotsReadFailed) -> None:
+        # Never another read from here: a read that fails again would loop.
+        if message.key != self.key:
+            return
+        if message.vm_gone:
+            self._vm_gone()
+            return
+        self.notify(message.error, title=f"Could not read the snapshots of {self.summary.name}",
+                    severity="error", timeout=10)
 
     def on_snapshots_read(self, message: SnapshotsRead) -> None:
         if message.key != self.key:
@@ -130,10 +170,15 @@ class SnapshotScreen(Screen):
         self.snap_tree, self.agent, self.version = message.tree, message.agent, message.libvirt_version
         self.read_at = self.clock()
         tree = self.snap_tree
+        first_read = not widget.root.children
         expanded_before = {n.data for n in self._all_nodes() if n.is_expanded}
         widget.clear()
         nodes: dict[str, TreeNode] = {}
         on_path = set(tree.path_to(tree.current))
+        # A tree that fits the screen is shown whole; a larger one opens the path to the
+        # current snapshot (and whatever the user had opened).
+        if first_read and len(tree.snapshots) <= max(widget.size.height, 1):
+            on_path = set(tree.snapshots)
 
         # Iterative, not recursive: a chain of thousands of snapshots must not hit Python's
         # recursion limit.
@@ -157,7 +202,7 @@ class SnapshotScreen(Screen):
         self._show_facts()
         if self.create_when_read:
             self.create_when_read = False
-            self.action_create()
+            self.action_create(from_list=True)
 
     def _put_cursor(self, node: TreeNode) -> None:
         self.query_one(Tree).move_cursor(node)
@@ -178,7 +223,9 @@ class SnapshotScreen(Screen):
         read = time.strftime("%H:%M:%S", time.localtime(self.read_at)) if self.read_at else "-"
         first = f"{self.summary.name} · {self.summary.state.word} · {count} snapshot" \
                 f"{'' if count == 1 else 's'} · current: {current or 'none'}"
-        second = f"read {read} (r re-reads; libvirt sends no event when others add or delete)"
+        second = f"read {read} (ctrl+r re-reads; libvirt sends no event when others add or delete)"
+        if self.busy:
+            second = f"{self.busy} (the tree is read again when libvirt answers)"
         self.query_one("#title", Static).update(f"{first}\n{second}")
 
     # -- the selected node ------------------------------------------------------------------
@@ -213,12 +260,30 @@ class SnapshotScreen(Screen):
         self._show_facts()
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
-        # enter on a node reverts (it also toggles a branch open or closed, as trees do)
+        # enter opens or closes a branch, as trees do (Tree itself toggles it); it never
+        # reverts: that is `v`, and it asks first.
         event.stop()
-        if event.node.data:
-            self.action_revert()
+
+    def action_expand_all(self, expand: bool) -> None:
+        for node in self._all_nodes():
+            if node.allow_expand:
+                node.expand() if expand else node.collapse()
 
     # -- actions ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.CHANGES and self.fleet.readonly:
+            return False  # not offered; pressing the key says why (on_key)
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        if self.fleet.readonly and any(b.action in self.CHANGES
+                                       for b in self._bindings.key_to_bindings.get(event.key, ())):
+            event.stop()
+            self._refuse_if_readonly()
+        elif event.key == "escape" and self.query_one("#facts-box").has_class("-xml"):
+            event.stop()  # escape closes the XML pane first, then the screen
+            self.action_toggle_xml()
 
     def _refuse_if_readonly(self) -> bool:
         if self.fleet.readonly:
@@ -226,23 +291,33 @@ class SnapshotScreen(Screen):
                         "changed.", severity="warning")
         return self.fleet.readonly
 
-    def action_create(self) -> None:
-        if self._refuse_if_readonly() or self.snap_tree is None:
+    def _refuse_if_busy(self) -> bool:
+        if self.busy:
+            self.notify(f"Wait: {self.summary.name} is {self.busy}", timeout=3)
+        return self.busy is not None
+
+    def action_create(self, from_list: bool = False) -> None:
+        if self._refuse_if_readonly() or self._refuse_if_busy() or self.snap_tree is None:
             return
         running = self.summary.active
         self.app.push_screen(
             CreateSnapshotScreen(self.summary.name, running, self.agent, set(self.snap_tree.snapshots)),
-            self._create)
+            lambda request: self._create(request, from_list))
 
-    def _create(self, request: CreateRequest | None) -> None:
-        if request is not None:
-            self.run_op("create", lambda dom: snaps.create(dom, request.name, request.description,
-                                                           request.kind, request.quiesce),
-                        f"created snapshot '{request.name}'")
+    def _create(self, request: CreateRequest | None, from_list: bool) -> None:
+        if request is None:
+            if from_list and self.is_current:
+                self.app.pop_screen()  # `n` on the list, then escape: back where the user was
+            return
+        self.run_op("snapshot-create", request.name, "",
+                    lambda dom: snaps.create(dom, request.name, request.description,
+                                             request.kind, request.quiesce),
+                    f"creating snapshot '{request.name}'…", confirmed=True)
 
     def action_revert(self) -> None:
         name = self.selected
-        if name is None or self._refuse_if_readonly() or self.snap_tree is None:
+        if (name is None or self._refuse_if_readonly() or self._refuse_if_busy()
+                or self.snap_tree is None):
             return
         try:
             snaps.check_revert(self.snap_tree, name, self.version)
@@ -252,12 +327,13 @@ class SnapshotScreen(Screen):
         self.app.push_screen(
             RevertScreen(self.summary.name, self.snap_tree.snapshots[name]),
             lambda after: after and self.run_op(
-                "revert", lambda dom: snaps.revert(dom, name, after),
-                f"reverted to '{name}'"))
+                "snapshot-revert", name, after, lambda dom: snaps.revert(dom, name, after),
+                f"reverting to '{name}'…", confirmed=True))
 
     def action_delete(self) -> None:
         name = self.selected
-        if name is None or self._refuse_if_readonly() or self.snap_tree is None:
+        if (name is None or self._refuse_if_readonly() or self._refuse_if_busy()
+                or self.snap_tree is None):
             return
         tree = self.snap_tree
         dialog = DeleteScreen(self.summary.name, tree.snapshots[name],
@@ -271,35 +347,67 @@ class SnapshotScreen(Screen):
             except snaps.Refused as refusal:
                 self.notify(str(refusal), title="Not deleted", severity="error", timeout=15)
                 return
-            self.run_op("delete", lambda dom: snaps.delete(dom, name, mode),
-                        f"deleted '{name}'" + (" and its descendants" if mode == snaps.DELETE_SUBTREE
-                                               else " (metadata only)" if mode == snaps.DELETE_METADATA
-                                               else ""))
+            self.run_op("snapshot-delete", name, mode, lambda dom: snaps.delete(dom, name, mode),
+                        f"deleting snapshot '{name}'…", confirmed=True)
 
         self.app.push_screen(dialog, chosen)
 
+    def run_op(self, action: str, snapshot: str, detail: str, operation, doing: str, *,
+               confirmed: bool) -> None:
+        """Record the operation, show it is under way, and run it off the UI thread."""
+        record = self.app.action_log.start(self.key, self.summary.name, action,
+                                           confirmed=confirmed, snapshot=snapshot, detail=detail)
+        self._set_busy(doing)
+        self._run_op(operation, record)
+
     @work(thread=True, group="snapshots-op")
-    def run_op(self, what: str, operation, done: str) -> None:
+    def _run_op(self, operation, record: ActionRecord) -> None:
         try:
             operation(self.fleet.domain(self.key))
         except Exception as err:  # noqa: BLE001 - libvirt's words go to the user
-            self.post_message(SnapshotDone(self.key, what, libvirt_message(err)))
+            self.post_message(SnapshotDone(self.key, record.action, libvirt_message(err), record))
             return
-        self.post_message(SnapshotDone(self.key, done, None))
+        self.post_message(SnapshotDone(self.key, record.action, None, record))
 
     def on_snapshot_done(self, message: SnapshotDone) -> None:
+        record = message.record
+        if record is None or message.key != self.key:
+            return
+        self.app.action_log.finish(record, message.error)
+        self._set_busy(None)
+        vm, name = self.summary.name, record.snapshot
         if message.error:
-            self.notify(message.error, title=f"Could not {message.what} {self.summary.name}",
+            verb = {"snapshot-create": "create", "snapshot-revert": "revert to",
+                    "snapshot-delete": "delete"}[record.action]
+            self.notify(message.error, title=f"Could not {verb} snapshot '{name}' of {vm}",
                         severity="error", timeout=10)
         else:
-            self.notify(f"{self.summary.name}: {message.what}", timeout=4)
-        self.reread()
+            self.notify(f"{vm}: {done_text(record)}", timeout=5)
+        self.reread()  # what libvirt has now, whichever way it ended
+
+    def _set_busy(self, doing: str | None) -> None:
+        self.busy = doing
+        self._update_title()
+        domain_list = getattr(self.app, "domain_list", None)
+        if domain_list is not None:
+            domain_list.set_activity(self.key, doing)
 
     def action_reread(self) -> None:
         self.reread()
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        if self.is_current:
+            self.app.pop_screen()
+
+    def _vm_gone(self) -> None:
+        """The VM was undefined elsewhere: say so once and go back to the list."""
+        if self.gone:
+            return
+        self.gone = True
+        self.notify(f"{self.summary.name} no longer exists (undefined by another client).",
+                    severity="warning", timeout=8)
+        if self.is_current:
+            self.app.pop_screen()
 
     # -- staying live -----------------------------------------------------------------------
 
@@ -308,5 +416,7 @@ class SnapshotScreen(Screen):
         if isinstance(change, DomainUpdated) and change.summary.key == self.key:
             self.summary = change.summary
             self._update_title()
+        elif isinstance(change, DomainRemoved) and change.key == self.key:
+            self._vm_gone()
         elif isinstance(change, DomainEvent) and change.key == self.key and "snapshot" in change.detail:
             self.reread()  # a revert by another client: the current snapshot moved

@@ -87,6 +87,7 @@ class DomainTable(ScrollView, can_focus=True):
         "domain-table--pmsuspended",
         "domain-table--no-state",
         "domain-table--disconnected",
+        "domain-table--busy",
     }
 
     DEFAULT_CSS = """
@@ -108,6 +109,7 @@ class DomainTable(ScrollView, can_focus=True):
     DomainTable > .domain-table--pmsuspended { color: $text-accent; }
     DomainTable > .domain-table--no-state { color: $text-muted; }
     DomainTable > .domain-table--disconnected { color: $text-error; text-style: italic; }
+    DomainTable > .domain-table--busy { color: $text-warning; text-style: bold italic; }
     """
 
     cursor_row: reactive[int] = reactive(0, always_update=True, repaint=False)
@@ -122,9 +124,13 @@ class DomainTable(ScrollView, can_focus=True):
     class FilterRequested(Message):
         """'/' was pressed: the keys typed next belong to the filter box."""
 
-    def __init__(self, *, multi_host: bool = False, id: str | None = None) -> None:
+    def __init__(self, *, multi_host: bool = False, activity: dict[DomainKey, str] | None = None,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.multi_host = multi_host
+        # what is under way on a VM ("shutting down…"), shown in place of its state; the
+        # screen owns it and calls restyle() when it changes
+        self.activity: dict[DomainKey, str] = activity if activity is not None else {}
         self.columns = list(COLUMNS)
         if multi_host:
             self.columns.insert(2, HOST_COLUMN)
@@ -228,6 +234,8 @@ class DomainTable(ScrollView, can_focus=True):
     def _render_cells(self, s: DomainSummary) -> tuple[str, ...]:
         if s.key.uri in self.disconnected_uris:
             state = "disconnected"
+        elif s.key in self.activity:
+            state = self.activity[s.key]
         elif s.managed_save and s.state is DomainState.SHUTOFF:
             state = "shut off (saved)"
         else:
@@ -240,7 +248,8 @@ class DomainTable(ScrollView, can_focus=True):
         return tuple(cells)
 
     def _stat_cells(self, s: DomainSummary) -> tuple[str, ...]:
-        st = self._stats.get(s.key) if s.active else None
+        # a disconnected host's last figures are not figures any more
+        st = self._stats.get(s.key) if s.active and s.key.uri not in self.disconnected_uris else None
         if st is None:
             return ("",) * len(STAT_COLUMNS)
         history = self._history.get(s.key)
@@ -338,7 +347,10 @@ class DomainTable(ScrollView, can_focus=True):
         cells = self._row_cells(row)
         styles = [base] * len(cells)
         state_index = next(i for i, c in enumerate(self.columns) if c.key == "state")
-        state_class = cells[state_index].replace(" (saved)", "").replace(" ", "-")
+        if self._rows[row].key in self.activity and self._rows[row].key.uri not in self.disconnected_uris:
+            state_class = "busy"
+        else:
+            state_class = cells[state_index].replace(" (saved)", "").replace(" ", "-")
         state_style = self.get_component_rich_style(f"domain-table--{state_class}", partial=True)
         styles[state_index] = base + state_style if row != self.cursor_row else base
         return Strip(self._segments(cells, styles, base))

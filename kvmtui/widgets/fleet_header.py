@@ -17,11 +17,22 @@ _OTHER_STATES = (DomainState.CRASHED, DomainState.SHUTDOWN, DomainState.PMSUSPEN
                  DomainState.BLOCKED, DomainState.NOSTATE)
 
 
-def count_line(summaries: Iterable[DomainSummary], shown: int | None = None) -> str:
-    counts = Counter(s.state for s in summaries)
-    total = sum(counts.values())
+def count_line(summaries: Iterable[DomainSummary], shown: int | None = None,
+               disconnected: Iterable[str] = ()) -> str:
+    # A disconnected host's VMs are in an unknown state, not in their last one.
+    lost = set(disconnected)
+    counts: Counter = Counter()
+    unknown = 0
+    for s in summaries:
+        if s.key.uri in lost:
+            unknown += 1
+        else:
+            counts[s.state] += 1
+    total = sum(counts.values()) + unknown
     parts = [f"{total} domain{'' if total == 1 else 's'}"]
     parts += [f"{counts.get(state, 0)} {state.word}" for state in _MAIN_STATES]
+    if unknown:
+        parts.append(f"{unknown} disconnected")
     # the rest by urgency, so a narrow terminal cuts 'idle' before it cuts 'crashed'
     parts += [f"{counts[state]} {state.word}" for state in _OTHER_STATES if counts.get(state)]
     line = " · ".join(parts)
@@ -43,7 +54,9 @@ class FleetHeader(Static):
     def update_from(self, summaries: Iterable[DomainSummary], *, shown: int,
                     connections: dict[str, tuple[ConnectionStatus, str]], sort_label: str,
                     filter_text: str, readonly: bool) -> None:
-        first = Text(count_line(summaries, shown), style="bold")
+        lost = [uri for uri, (status, _) in connections.items()
+                if status is not ConnectionStatus.CONNECTED]
+        first = Text(count_line(summaries, shown, lost), style="bold")
         second = Text()
         for i, (uri, (status, reason)) in enumerate(connections.items()):
             if i:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libvirt
 
 from kvmtui.screens.confirm import ConfirmScreen
-from tests.conftest import select, wait_for
+from tests.conftest import asking, select, wait_for
 from tests.integration.conftest import running_kvmtui
 
 RUNNING, PAUSED, SHUTOFF = (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_PAUSED,
@@ -73,11 +73,13 @@ async def test_reset_confirmed_restarts_the_guest(hypervisor, linux_guest):
     async with running_kvmtui(hypervisor.uri) as (app, pilot):
         await select(pilot, linux_guest.name)
         await pilot.press("R")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(pilot, lambda: asking(app, ConfirmScreen))
         await pilot.press("n")  # cancelled first: nothing happens
         await pilot.pause(1.0)
         assert linux_guest.boots() == 1
-        await pilot.press("R", "y")
+        await pilot.press("R")
+        await wait_for(pilot, lambda: asking(app, ConfirmScreen))
+        await pilot.press("y")
         await booted(pilot, linux_guest, 2)
         assert linux_guest.state() == RUNNING
 
@@ -87,7 +89,7 @@ async def test_force_off_with_confirmation(hypervisor, linux_guest):
     async with running_kvmtui(hypervisor.uri) as (app, pilot):
         await select(pilot, linux_guest.name)
         await pilot.press("F")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_for(pilot, lambda: asking(app, ConfirmScreen))
         assert linux_guest.name in app.screen.question
         await pilot.press("y")
         await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "shut off", 10)
@@ -99,7 +101,9 @@ async def test_managed_save_then_start_restores_without_booting(hypervisor, linu
     linux_guest.wait_booted()
     async with running_kvmtui(hypervisor.uri) as (app, pilot):
         await select(pilot, linux_guest.name)
-        await pilot.press("M", "y")
+        await pilot.press("M")
+        await wait_for(pilot, lambda: asking(app, ConfirmScreen))
+        await pilot.press("y")
         await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "shut off", 30)
         conn = hypervisor.client()
         assert conn.lookupByName(linux_guest.name).hasManagedSaveImage(0) == 1
@@ -113,15 +117,30 @@ async def test_managed_save_then_start_restores_without_booting(hypervisor, linu
         conn.close()
 
 
-async def test_shutdown_ignored_by_the_guest_offers_force_off(hypervisor, firmware_guest):
+async def test_shutdown_ignored_by_the_guest_is_overdue_and_typing_never_forces_it(
+        hypervisor, firmware_guest):
     # Firmware with no OS does not answer the ACPI power button.
     hypervisor.virsh("start", firmware_guest.name)
     async with running_kvmtui(hypervisor.uri, shutdown_timeout=1.5) as (app, pilot):
         await select(pilot, firmware_guest.name)
+        key = app.domain_list.selected.key
         await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), 15)
-        assert f"{firmware_guest.name} has not shut down after 1.5 s" in app.screen.question
+        await wait_for(pilot, lambda: app.domain_list.table.row_text(key)["state"]
+                       == "shutting down…", 10)
+        await pilot.press("slash")
+        for _ in range(12):  # typing y into the filter, across the timeout
+            await pilot.press("y")
+            await pilot.pause(0.25)
+        await wait_for(pilot, lambda: app.domain_list.table.row_text(key)["state"]
+                       == "shutdown overdue (F)", 10)
+        assert not isinstance(app.screen, ConfirmScreen)
         assert firmware_guest.state() == RUNNING
+        assert any(f"{firmware_guest.name} has not shut down after 1.5 s" in n.message
+                   for n in app._notifications)
+        await pilot.press("escape")
+        await select(pilot, firmware_guest.name)
+        await pilot.press("F")
+        await wait_for(pilot, lambda: asking(app, ConfirmScreen))
         await pilot.press("y")
         await wait_for(pilot, lambda: firmware_guest.state() == SHUTOFF, 10)
 

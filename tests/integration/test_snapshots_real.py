@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libvirt
 
-from kvmtui.screens.snapshot_dialogs import CreateSnapshotScreen
+from kvmtui.screens.snapshot_dialogs import CreateSnapshotScreen, DeleteScreen, RevertScreen
 from kvmtui.screens.snapshots import SnapshotScreen
-from tests.conftest import open_from_list, wait_for
+from tests.conftest import asking, open_from_list, wait_for
 from tests.integration.conftest import running_kvmtui
 
 
@@ -19,7 +19,7 @@ async def test_create_revert_delete_on_a_running_qcow2_guest(hypervisor, linux_g
         screen = await open_from_list(pilot, linux_guest.name, "t", SnapshotScreen,
                                       lambda screen: screen.snap_tree is not None, 10)
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, CreateSnapshotScreen))
+        await wait_for(pilot, lambda: asking(app, CreateSnapshotScreen))
         app.screen.query_one("#name").value = "booted"
         await pilot.press("enter")  # disks and memory, internal: QEMU's savevm into the qcow2
         await wait_for(pilot, lambda: "booted" in screen.snap_tree.snapshots if screen.snap_tree else False, 60)
@@ -29,22 +29,28 @@ async def test_create_revert_delete_on_a_running_qcow2_guest(hypervisor, linux_g
 
         hypervisor.virsh("destroy", linux_guest.name)  # lose the running state
         await wait_for(pilot, lambda: screen.summary.state.word == "shut off", 10)
-        await pilot.press("v", "y")  # revert, as taken: running, with its memory
+        await pilot.press("v")
+        await wait_for(pilot, lambda: asking(app, RevertScreen))
+        await pilot.press("y")  # revert, as taken: running, with its memory
         await wait_for(pilot, lambda: dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING, 60)
         await pilot.pause(3.0)
         assert linux_guest.boots() == 1  # resumed from memory, not booted again
 
-        await pilot.press("D", "1", "y")  # delete this snapshot only
+        await pilot.press("D")
+        await wait_for(pilot, lambda: asking(app, DeleteScreen))
+        await pilot.press("1", "y")  # delete this snapshot only
         await wait_for(pilot, lambda: dom.snapshotNum(0) == 0, 60)
         await wait_for(pilot, lambda: not screen.snap_tree.snapshots, 10)
         assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
 
         await pilot.press("n")  # and metadata-only delete, which real QEMU domains support
-        await wait_for(pilot, lambda: isinstance(app.screen, CreateSnapshotScreen))
+        await wait_for(pilot, lambda: asking(app, CreateSnapshotScreen))
         app.screen.query_one("#name").value = "kept-in-image"
         await pilot.press("enter")
         await wait_for(pilot, lambda: dom.snapshotNum(0) == 1, 60)
         await wait_for(pilot, lambda: "kept-in-image" in screen.snap_tree.snapshots, 10)
-        await pilot.press("D", "3", "y")
+        await pilot.press("D")
+        await wait_for(pilot, lambda: asking(app, DeleteScreen))
+        await pilot.press("3", "y")
         await wait_for(pilot, lambda: dom.snapshotNum(0) == 0, 60)
     conn.close()
