@@ -125,4 +125,4 @@ class KvmApp(App):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(readonly=self.fleet.readonly))

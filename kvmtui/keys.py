@@ -62,3 +62,14 @@ HELP_ROWS = [
     ("y  n", "answer a question (enter = the safe button)", ""),
     ("?  q", "this help / quit", ""),
 ]
+
+# The help rows of keys that change something: not listed on a read-only connection.
+ACTING_HELP_KEYS = {"s", "d", "r", "p", "F", "R", "M", "n"}
+
+
+def help_rows(readonly: bool) -> list[tuple[str, str, str]]:
+    if not readonly:
+        return list(HELP_ROWS)
+    rows = [row for row in HELP_ROWS if row[0] not in ACTING_HELP_KEYS]
+    return [("t", "snapshot tree (browse only: read-only)", "") if key == "t" else (key, what, when)
+            for key, what, when in rows]

@@ -24,8 +24,9 @@ GUARD_S = 0.4
 
 class GuardedModal(ModalScreen[ResultType]):
     DEFAULT_CSS = """
-    /* Notifications go to the top, so they never cover a question's buttons. */
-    GuardedModal ToastRack { dock: top; align: right top; margin-bottom: 0; }
+    /* Nothing covers a question: notifications wait (they are kept, and shown again on the
+       screen below when the question closes, unless they expired). */
+    GuardedModal ToastRack Toast { visibility: hidden; }
     """
 
     def __init__(self) -> None:

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from kvmtui.keys import HELP_ROWS
+from kvmtui.keys import help_rows
 
 
 class HelpScreen(ModalScreen[None]):
@@ -28,15 +28,22 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen #title { text-style: bold; }
     """
 
+    def __init__(self, readonly: bool = False) -> None:
+        super().__init__()
+        self.readonly = readonly
+
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_edge=False, pad_edge=False)
         table.add_column("Key", style="bold", no_wrap=True)
         table.add_column("Action")
         table.add_column("When", style="dim")
-        for key, action, when in HELP_ROWS:
+        for key, action, when in help_rows(self.readonly):
             table.add_row(key, action, when)
         with VerticalScroll():
             yield Static("kvmtui keys · escape closes · a key works only where it applies", id="title")
+            if self.readonly:
+                yield Static("Read-only (--readonly): no key here changes a VM or a snapshot.",
+                             id="readonly", markup=False)
             yield Static(table)
 
     def action_close(self) -> None:

@@ -31,7 +31,7 @@ from kvmtui.virt.models import Counter, DomainStats, StatsTick
 from kvmtui.virt.rates import counters_since, ordered
 from kvmtui.virt.stats import is_local
 from kvmtui.widgets.counters import LiveTable, exit_rows
-from kvmtui.widgets.formatting import human_kib, per_second as rate_text, sparkline
+from kvmtui.widgets.formatting import count, human_kib, per_second as rate_text, sparkline
 
 # Per-VM breakdown columns: the reasons an operator looks at first.
 VM_REASONS = ("total", "io", "mmio", "halt", "irq", "irq_window", "insn_emulation", "signal")
@@ -116,8 +116,8 @@ class HostScreen(Screen):
         self.query_one("#node", Static).update(
             f"{facts.hostname} · {facts.hypervisor} · libvirt {facts.libvirt_version}\n"
             f"CPU {facts.arch} {facts.cpu_model} {facts.cpu_vendor} · {facts.cpus} CPUs: "
-            f"{facts.numa_nodes} NUMA × {facts.sockets} sockets × {facts.cores} cores × "
-            f"{facts.threads} threads · {facts.mhz} MHz\n"
+            f"{count(facts.numa_nodes, 'NUMA node')} × {count(facts.sockets, 'socket')} × "
+            f"{count(facts.cores, 'core')} × {count(facts.threads, 'thread')} · {facts.mhz} MHz\n"
             f"Memory (libvirt) {human_kib(facts.memory_kib)}{free} · guest types: "
             f"{', '.join(facts.guest_types) or 'none'}")
         self.query_one("#virt", Static).update(virt_text(features))

@@ -25,7 +25,7 @@ from textual.strip import Strip
 from textual.widgets import Input
 
 from kvmtui.virt.filtering import BUSIEST_FIRST
-from kvmtui.virt.models import DomainKey, DomainState, DomainStats, DomainSummary
+from kvmtui.virt.models import DomainKey, DomainStats, DomainSummary
 from kvmtui.widgets.formatting import human_kib, human_rate, percent, sparkline, yes_no
 
 
@@ -236,10 +236,8 @@ class DomainTable(ScrollView, can_focus=True):
             state = "disconnected"
         elif s.key in self.activity:
             state = self.activity[s.key]
-        elif s.managed_save and s.state is DomainState.SHUTOFF:
-            state = "shut off (saved)"
         else:
-            state = s.state.word
+            state = s.state_text
         cells = ["-" if s.id is None else str(s.id), s.name, state, "", "", "", "", "", "", "",
                  str(s.vcpus), human_kib(s.memory_kib), yes_no(s.autostart),
                  yes_no(s.persistent)]

@@ -27,5 +27,5 @@ async def test_hotplugged_disk_appears_in_the_disks_tab(hypervisor, linux_guest)
         await wait_for(pilot, lambda: "vdb" in screen_text(app) and "8 MiB" in screen_text(app), 10)
         await pilot.press("2")
         text = screen_text(app)
-        assert "1 socket × 1 core × 1 thread = 1 vCPU slots, 1 online" in text
+        assert "1 socket × 1 core × 1 thread = 1 vCPU slot, 1 online" in text
         assert "now: v0 running@" in text  # where QEMU's vCPU thread runs on the host
