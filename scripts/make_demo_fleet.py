@@ -141,16 +141,31 @@ def domain_xml(spec: dict, for_snapshot: bool = False) -> str:
             f"<on_crash>destroy</on_crash><devices>{spec['devices']}</devices></domain>")
 
 
+def snapshot_disks(spec: dict, snap_name: str, kind: str) -> str:
+    """Every disk of the domain, by its target, as libvirt records them in a snapshot: a
+    read-only one (a CD-ROM) is not snapshotted, and an external overlay is named after its
+    image with the snapshot's name for the extension (libvirt's default)."""
+    devices = ET.fromstring(f"<devices>{spec['devices']}</devices>")
+    disks = []
+    for dev in devices.findall("disk"):
+        target = dev.find("target").get("dev")
+        if dev.find("readonly") is not None:
+            disks.append(f"<disk name='{target}' snapshot='no'/>")
+        elif kind == "external":
+            image = Path(dev.find("source").get("file") or dev.find("source").get("dev"))
+            disks.append(f"<disk name='{target}' snapshot='external' type='file'>"
+                         f"<driver type='qcow2'/><source file='{image.with_suffix('.' + snap_name)}'/>"
+                         "</disk>")
+        else:
+            disks.append(f"<disk name='{target}' snapshot='internal'/>")
+    return f"<disks>{''.join(disks)}</disks>"
+
+
 def snapshot_xml(spec: dict, snap: tuple, current: str) -> str:
     name, parent, minutes, state, description, kind = snap
     with_memory = state == "running" and kind == "internal"
     memory = "<memory snapshot='internal'/>" if with_memory else "<memory snapshot='no'/>"
-    if kind == "external":
-        memory = "<memory snapshot='no'/>"
-        disks = (f"<disks><disk name='vda' snapshot='external' type='file'>"
-                 f"<driver type='qcow2'/><source file='{IMG}/{spec['name']}.{name}'/></disk></disks>")
-    else:
-        disks = "<disks><disk name='vda' snapshot='internal'/></disks>"
+    disks = snapshot_disks(spec, name, kind)
     parent_xml = f"<parent><name>{parent}</name></parent>" if parent else ""
     desc = f"<description>{description}</description>" if description else ""
     return (f"<test:domainsnapshot><name>{name}</name>{desc}<state>{state}</state>{parent_xml}"

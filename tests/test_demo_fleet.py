@@ -78,3 +78,24 @@ def _has_parent(snap) -> bool:
         return True
     except libvirt.libvirtError:
         return False
+
+
+def test_every_snapshot_names_the_disks_its_domain_has():
+    """libvirt records every disk of the domain in a snapshot, by its target: the snapshot tree
+    shows them ("disks: sda internal, sdb no"), so a name the domain lacks is a made-up disk."""
+    conn = libvirt.open(demo_uri())
+    try:
+        checked = 0
+        for dom in conn.listAllDomains(0):
+            targets = [t.get("dev") for t in
+                       ET.fromstring(dom.XMLDesc(0)).findall("devices/disk/target")]
+            for snap in dom.listAllSnapshots(0):
+                root = ET.fromstring(snap.getXMLDesc(0))
+                named = [d.get("name") for d in root.findall("disks/disk")]
+                assert named == targets, f"{dom.name()} snapshot {snap.getName()}"
+                recorded = [t.get("dev") for t in root.findall("domain/devices/disk/target")]
+                assert recorded == targets, f"{dom.name()} snapshot {snap.getName()}"
+                checked += 1
+        assert checked >= 10
+    finally:
+        conn.close()

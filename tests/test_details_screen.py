@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kvmtui.screens.details import DomainDetailsScreen
 from tests.conftest import libvirt_domain, open_app, open_from_list, screen_text, wait_for
+from tests.fixture_nodes import fixture_node
 from tests.fleets import copy_demo_fleet
 
 
@@ -73,12 +76,82 @@ async def test_details_follow_changes_made_elsewhere(make_app, demo_uri):
         await wait_for(pilot, lambda: "db-storage · shut off" in screen_text(app))
 
 
+def errors_shown(app) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications if n.severity == "error"]
+
+
+async def settled(pilot) -> None:
+    """Every libvirt read the screen started has answered, and its answer has been shown."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.05)
+
+
 async def test_undefined_elsewhere_is_said(make_app, demo_uri):
     app = make_app(demo_uri)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_details(pilot, "ci-runner")
         libvirt_domain(app, "ci-runner").undefineFlags(1)  # with its managed save
         await wait_for(pilot, lambda: "undefined by another client" in screen_text(app))
+        await settled(pilot)
+        # the header says it is gone: libvirt's "Domain not found" from the re-read that its
+        # 'undefined' event asked for is no news, and no error
+        assert errors_shown(app) == []
+        assert "ci-runner · undefined by another client" in screen_text(app)
+
+
+async def test_a_transient_vm_that_stops_is_gone_without_an_error(make_app, demo_uri):
+    app = make_app(demo_uri)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_details(pilot, "scratch-transient")
+        libvirt_domain(app, "scratch-transient").destroy()  # another client; transient: gone
+        await wait_for(pilot, lambda: "scratch-transient · stopped and gone (it was transient)"
+                       in screen_text(app))
+        await settled(pilot)
+        assert errors_shown(app) == []
+        assert "scratch-transient · stopped and gone (it was transient)" in screen_text(app)
+
+
+async def test_a_managed_save_is_worded_as_the_list_words_it(make_app, demo_uri):
+    app = make_app(demo_uri)
+    async with app.run_test(size=(100, 30)) as pilot:
+        key = next(k for k, s in app.domain_list.domains.items() if s.name == "ci-runner")
+        assert app.domain_list.table.row_text(key)["state"] == "shut off (saved)"
+        await open_details(pilot, "ci-runner")
+        text = screen_text(app)
+        assert "ci-runner · shut off (saved) · 4 vCPUs" in text  # the header
+        assert re.search(r"\bState +shut off \(saved\) *\n", text)  # the Overview tab
+        assert "managed save" not in text
+
+
+async def test_one_of_a_kind_is_singular(make_app, demo_uri):
+    app = make_app(demo_uri)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_details(pilot, "router")
+        assert "router · idle · 1 vCPU · 512 MiB" in screen_text(app)
+        await pilot.press("2")
+        assert "1 socket × 1 core × 1 thread = 1 vCPU slot, 1 online" in screen_text(app)
+        await pilot.press("escape")
+        await open_details(pilot, "db-storage")
+        assert "db-storage · running · 4 vCPUs · 16384 MiB" in screen_text(app)
+
+
+async def test_displays_and_ipv6_hosts_as_libvirt_gives_them(make_app, tmp_path):
+    app = make_app(fixture_node(tmp_path, "33-local-displays.xml", "34-ipv6-hosts.xml"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_details(pilot, "local-displays")
+        await pilot.press("6")
+        text = screen_text(app)
+        assert "SDL (local window on display :0)" in text
+        assert "SPICE, no network listener" in text and "VNC, no network listener" in text
+        assert "view: remote-viewer vnc://[2001:db8::5]:5905" in text
+        assert "None" not in text
+        await pilot.press("escape")
+        await open_details(pilot, "v6-storage")
+        await pilot.press("4")
+        text = screen_text(app)
+        assert "nbd://[fd00:10::30]:10809/export1" in text and "[network]" in text
+        await pilot.press("5")
+        assert "[2001:db8::10]:5555" in screen_text(app)
 
 
 async def test_topology_diagram_of_the_smp_guest(make_app, demo_uri):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import copy
+import io
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from kvmtui.virt.domxml import parse_domain
+from kvmtui.widgets import details_view
 
 FIXTURES = Path(__file__).parent / "fixtures" / "domains"
 ALL = sorted(FIXTURES.glob("*.xml"))
@@ -18,6 +21,13 @@ ALL = sorted(FIXTURES.glob("*.xml"))
 
 def load(name: str):
     return parse_domain((FIXTURES / name).read_text())
+
+
+def rendered(renderable) -> str:
+    """A details tab's body as the screen prints it, 100 columns wide."""
+    console = Console(width=100, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return console.file.getvalue()
 
 
 def test_there_are_at_least_thirty_fixtures():
@@ -247,7 +257,59 @@ def test_graphics_and_viewer_commands():
     assert vnc_socket.viewer() == "remote-viewer vnc+unix:///run/libvirt/qemu/desktops.vnc"
     assert vnc_network.viewer() is None and vnc_network.autoport  # port chosen at start
     assert {x.summary for x in d.devices} >= {"tablet on usb", "keyboard on ps2",
-                                              "video virtio, 2 head(s)", "audio backend spice"}
+                                              "video virtio, 2 heads", "audio backend spice"}
+    assert [g.describe() for g in d.graphics] == [
+        "SPICE, listen 0.0.0.0, port 5901, TLS port 5902",
+        "VNC, socket /run/libvirt/qemu/desktops.vnc",
+        "VNC, listen network mgmt, port auto (assigned at start)",
+    ]
+
+
+def test_displays_without_a_network_port_say_what_they_are():
+    d = load("33-local-displays.xml")
+    assert [g.describe() for g in d.graphics] == [
+        "SDL (local window on display :0)",
+        "SPICE, no network listener",
+        "VNC, no network listener",
+        "SPICE, listen default, TLS port 5902",
+        "VNC, listen 2001:db8::5, port 5905",
+        "EGL headless (OpenGL rendering for the other displays)",
+        "RDP, listen default, port 3389",
+    ]
+    assert [g.viewer("kvm1") for g in d.graphics] == [
+        None, None, None, "remote-viewer spice://kvm1?tls-port=5902",
+        "remote-viewer vnc://[2001:db8::5]:5905", None, None]
+    text = rendered(details_view.devices(d, "kvm1"))
+    assert "SDL (local window on display :0)" in text
+    assert "SPICE, no network listener" in text
+    assert "None" not in text
+    assert "video virtio, 1 head" in text and "head(s)" not in text
+
+
+def test_ipv6_hosts_are_bracketed():
+    d = load("34-ipv6-hosts.xml")
+    rbd, iscsi, nbd, gluster = d.disks
+    assert rbd.hosts == ("[2001:db8::1]:6789", "[2001:db8::2]")
+    assert rbd.source == "rbd://[2001:db8::1]:6789,[2001:db8::2]/vms/v6-root"
+    assert iscsi.source == "iscsi://[fd00:10::20]:3260/iqn.2013-06.com.example:v6/0"
+    assert nbd.source == "nbd://[fd00:10::30]:10809/export1"
+    assert gluster.source == "gluster://gluster1.lab:24007,[fd00:10::40]:24007/vol0/images/v6.qcow2"
+    assert d.nics[0].source == "[2001:db8::10]:5555"
+    assert d.consoles[0].source == "[2001:db8::20]:4555"
+    assert "rbd://[2001:db8::1]:6789,[2001:db8::2]/vms/v6-root" in rendered(
+        details_view.disks(d, None))
+
+
+def test_topology_counts_are_singular_or_plural():
+    text = rendered(details_view.cpu(load("12-topology-dies-clusters.xml"), None))
+    assert "2 sockets × 2 dies × 2 clusters × 2 cores × 2 threads = 32 vCPU slots" in text
+    text = rendered(details_view.cpu(load("32-minimal.xml"), None))
+    assert "1 socket × 1 core × 1 thread = 1 vCPU slot, 1 online" in text
+    text = rendered(details_view.cpu(load("14-vcpu-hotplug.xml"), None))
+    assert "1 socket × 2 cores × 2 threads = 4 vCPU slots, 2 online" in text
+    odd = parse_domain("<domain type='kvm'><name>odd</name><vcpu>3</vcpu><cpu>"
+                       "<topology sockets='1' cores='1' threads='2'/></cpu></domain>")
+    assert "(1 vCPU beyond the topology)" in rendered(details_view.cpu(odd, None))
 
 
 def test_channels_by_purpose_with_agent_state():

@@ -10,6 +10,7 @@ from xml.etree import ElementTree as ET
 import libvirt
 import pytest
 
+from tests.fixture_nodes import fixture_node
 from tests.fleets import copy_demo_fleet, write_fleet
 
 REQUIRED = {"uri", "name", "uuid", "state", "vcpu", "cpu", "memory_kib", "disks", "interfaces",
@@ -124,3 +125,35 @@ def test_text_output_without_json(tmp_path):
     assert result.returncode == 0
     assert result.stdout.startswith("build-smp (running)")
     assert "disk vda disk virtio qcow2 /var/lib/libvirt/images/build.qcow2" in result.stdout
+
+
+def test_displays_say_what_they_are_never_a_null_port(tmp_path):
+    uri = fixture_node(tmp_path, "33-local-displays.xml", "27-graphics.xml")
+    desktops, displays = as_json("local-displays", "desktops", "-c", uri)  # sorted by name
+    assert [g["summary"] for g in displays["graphics"]] == [
+        "SDL (local window on display :0)",
+        "SPICE, no network listener",
+        "VNC, no network listener",
+        "SPICE, listen default, TLS port 5902",
+        "VNC, listen 2001:db8::5, port 5905",
+        "EGL headless (OpenGL rendering for the other displays)",
+        "RDP, listen default, port 3389",
+    ]
+    sdl, spice_none = displays["graphics"][:2]
+    assert (sdl["type"], sdl["display"], sdl["port"], sdl["listen_type"]) == ("sdl", ":0", None, None)
+    assert (spice_none["listen_type"], spice_none["port"], spice_none["viewer"]) == ("none", None, None)
+    assert displays["graphics"][4]["viewer"] == "remote-viewer vnc://[2001:db8::5]:5905"
+    vnc_socket = desktops["graphics"][1]
+    assert (vnc_socket["listen_type"], vnc_socket["socket"], vnc_socket["summary"]) == (
+        "socket", "/run/libvirt/qemu/desktops.vnc", "VNC, socket /run/libvirt/qemu/desktops.vnc")
+
+
+def test_ipv6_disk_hosts_in_brackets(tmp_path):
+    (v6,) = as_json("v6-storage", "-c", fixture_node(tmp_path, "34-ipv6-hosts.xml"))
+    assert [d["source"] for d in v6["disks"]] == [
+        "rbd://[2001:db8::1]:6789,[2001:db8::2]/vms/v6-root",
+        "nbd://[fd00:10::30]:10809/export1",
+        "gluster://gluster1.lab:24007,[fd00:10::40]:24007/vol0/images/v6.qcow2",
+        "iscsi://[fd00:10::20]:3260/iqn.2013-06.com.example:v6/0",
+    ]
+    assert v6["interfaces"][0]["source"] == "[2001:db8::10]:5555"

@@ -33,6 +33,22 @@ async def test_a_stopped_vm_says_it_is_not_running(make_app, demo_uri):
         await wait_for(pilot, lambda: "vm1 is not running" in screen_text(app))
 
 
+async def test_a_managed_save_and_the_vcpu_count_are_worded_as_elsewhere(make_app, demo_uri):
+    app = make_app(demo_uri)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_from_list(pilot, "ci-runner", "x", PerformanceScreen,
+                             lambda s: s.stats is not None, timeout=10)
+        await wait_for(pilot, lambda: "ci-runner is not running" in screen_text(app))
+        text = screen_text(app)
+        assert "Performance: ci-runner · shut off (saved) · 4 vCPUs ·" in text
+        assert "of 4 vCPUs" in text
+        await pilot.press("escape")
+        await open_from_list(pilot, "router", "x", PerformanceScreen,
+                             lambda s: s.stats is not None, timeout=10)
+        text = screen_text(app)
+        assert "Performance: router · idle · 1 vCPU ·" in text and "of 1 vCPU " in text
+
+
 async def test_host_screen_shows_libvirts_node_facts(make_app, demo_uri):
     app = make_app(demo_uri)
     async with app.run_test(size=(100, 30)) as pilot:

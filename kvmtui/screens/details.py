@@ -5,20 +5,30 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from kvmtui.messages import DetailsFailed, DetailsLoaded, FleetChanged
 from kvmtui.virt.domxml import parse_domain
-from kvmtui.virt.errors import libvirt_message
+from kvmtui.virt.errors import is_no_domain, libvirt_message
 from kvmtui.virt.fleet import Fleet
 from kvmtui.virt.livefacts import read_live_facts
 from kvmtui.virt.models import DomainEvent, DomainKey, DomainRemoved, DomainsReloaded, DomainSummary, DomainUpdated
 from kvmtui.widgets import details_view
+from kvmtui.widgets.formatting import count
 
 TABS = [("overview", "Overview"), ("cpu", "CPU"), ("memory", "Memory"), ("disks", "Disks"),
         ("nics", "NICs"), ("devices", "Devices"), ("xml", "XML")]
+
+
+class DomainVanished(Message):
+    """A re-read found the domain gone: news the header gives, not an error."""
+
+    def __init__(self, key: DomainKey) -> None:
+        super().__init__()
+        self.key = key
 
 
 class DomainDetailsScreen(Screen):
@@ -45,6 +55,7 @@ class DomainDetailsScreen(Screen):
         self.fleet = fleet
         self.key: DomainKey = summary.key
         self.summary: DomainSummary | None = summary
+        self._transient = not summary.persistent
         self.details = None
         self.facts = None
 
@@ -66,7 +77,7 @@ class DomainDetailsScreen(Screen):
         if s is None:
             return "(undefined)"
         host = f" on {s.host}" if self.fleet.multi_host else ""
-        return (f"{s.name} · {s.state.word}{host} · {s.vcpus} vCPU · "
+        return (f"{s.name} · {s.state_text}{host} · {count(s.vcpus, 'vCPU')} · "
                 f"{s.memory_kib // 1024} MiB · 1-7 tabs, ←→ switch, escape back")
 
     # -- loading (off the UI thread) --------------------------------------------------------
@@ -79,7 +90,10 @@ class DomainDetailsScreen(Screen):
             details = parse_domain(xml)
             facts = read_live_facts(dom, details)
         except Exception as err:  # noqa: BLE001 - libvirt's words go to the user
-            self.post_message(DetailsFailed(self.key, libvirt_message(err)))
+            if is_no_domain(err):
+                self.post_message(DomainVanished(self.key))
+            else:
+                self.post_message(DetailsFailed(self.key, libvirt_message(err)))
             return
         self.post_message(DetailsLoaded(self.key, details, facts, xml))
 
@@ -101,6 +115,19 @@ class DomainDetailsScreen(Screen):
             for tab, body in bodies.items():
                 self.query_one(f"#{tab}-body", Static).update(body)
 
+    def on_domain_vanished(self, message: DomainVanished) -> None:
+        # libvirt's 'undefined' or 'stopped' event asks for a re-read, which can only fail:
+        # the header says why (here, or when the list's removal of the row arrives)
+        if message.key == self.key and self.summary is not None:
+            self.query_one("#title", Static).update(f"{self.summary.name} · {self._gone()}")
+            self.summary = None
+
+    def _gone(self) -> str:
+        # a transient VM is undefined by stopping: "undefined by another client" would mislead
+        if self._transient:
+            return "stopped and gone (it was transient)"
+        return "undefined by another client"
+
     def on_details_failed(self, message: DetailsFailed) -> None:
         self.notify(message.error, title=f"Could not read {self.summary.name if self.summary else 'the VM'}",
                     severity="error", timeout=10)
@@ -111,13 +138,14 @@ class DomainDetailsScreen(Screen):
         change = message.change
         if isinstance(change, DomainUpdated) and change.summary.key == self.key:
             self.summary = change.summary
+            self._transient = not change.summary.persistent
             self.query_one("#title", Static).update(self._title())
         elif isinstance(change, DomainEvent) and change.key == self.key and change.kind in (
                 "lifecycle", "device-added", "device-removed", "agent", "reboot"):
             self.load()  # devices, live XML, vCPU placement and addresses may all have changed
         elif isinstance(change, DomainRemoved) and change.key == self.key:
             self.summary = None
-            self.query_one("#title", Static).update(f"{change.name} · undefined by another client")
+            self.query_one("#title", Static).update(f"{change.name} · {self._gone()}")
             self.notify(f"{change.name} was undefined", severity="warning")
         elif isinstance(change, DomainsReloaded) and change.uri == self.key.uri:
             self.load()

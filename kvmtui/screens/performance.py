@@ -31,7 +31,7 @@ from kvmtui.virt.qemuproc import ProcessSample, QemuProcessWatch
 from kvmtui.virt.rates import ordered
 from kvmtui.virt.stats import explain_missing_exits, is_local
 from kvmtui.widgets.counters import LiveTable, exit_rows, vcpu_rows
-from kvmtui.widgets.formatting import human_kib, human_rate, percent, sparkline
+from kvmtui.widgets.formatting import count, human_kib, human_rate, percent, sparkline
 
 HISTORY = 60
 
@@ -87,7 +87,7 @@ class PerformanceScreen(Screen):
         s = self.summary
         host = f" on {s.host}" if self.fleet.multi_host else ""
         interval = self.app.sampler.interval
-        return (f"Performance: {s.name} · {s.state.word}{host} · {s.vcpus} vCPU · "
+        return (f"Performance: {s.name} · {s.state_text}{host} · {count(s.vcpus, 'vCPU')} · "
                 f"every {interval:g} s (+/-) · escape back")
 
     # -- updates ---------------------------------------------------------------------------
@@ -130,7 +130,7 @@ class PerformanceScreen(Screen):
         if st.memory_kib:
             used += f" of {human_kib(st.memory_kib)}"
         cpu = percent(st.cpu_percent) or "-"
-        return (f"CPU {cpu:>5}% of {len(st.vcpus) or self.summary.vcpus} vCPU  "
+        return (f"CPU {cpu:>5}% of {count(len(st.vcpus) or self.summary.vcpus, 'vCPU')}  "
                 f"{sparkline(self.cpu_history, 40)}\n"
                 f"Memory used {used} · disk read {human_rate(st.disk_read_bps) or '-'}/s "
                 f"write {human_rate(st.disk_write_bps) or '-'}/s · net rx "
@@ -192,7 +192,8 @@ class PerformanceScreen(Screen):
             box.update(f"QEMU process {sample.pid}: {sample.error}")
         else:
             box.update(f"QEMU process {sample.pid}: CPU {percent(sample.cpu_percent) or '-'}% · "
-                       f"RSS {human_kib(sample.rss_bytes // 1024)} · {sample.threads} threads · "
+                       f"RSS {human_kib(sample.rss_bytes // 1024)} · "
+                       f"{count(sample.threads, 'thread')} · "
                        f"I/O read {human_rate(sample.read_bps) or '-'}/s "
                        f"write {human_rate(sample.write_bps) or '-'}/s")
 

@@ -190,6 +190,15 @@ class Nic:
                 "ethernet": "tap (ethernet)"}.get(self.type, self.type)
 
 
+# How each kind of display is reached when it has no network port of its own to name.
+_LOCAL_DISPLAYS = {
+    "sdl": "SDL (local window{on})",
+    "egl-headless": "EGL headless (OpenGL rendering for the other displays)",
+    "dbus": "D-Bus display (local clients through QEMU's D-Bus interface)",
+}
+_DISPLAY_NAMES = {"spice": "SPICE", "vnc": "VNC", "rdp": "RDP"}
+
+
 @dataclass(frozen=True, slots=True)
 class Graphics:
     type: str                        # spice / vnc / sdl / rdp / egl-headless / dbus
@@ -198,17 +207,47 @@ class Graphics:
     autoport: bool
     tls_port: int | None = None
     socket: str | None = None
+    listen_type: str | None = None   # address / network / socket / none
+    display: str | None = None       # SDL: the X display its window opens on
+
+    def describe(self) -> str:
+        """Where it is seen, in words: 'SDL (local window)', 'SPICE, no network listener',
+        'VNC, socket /run/…', 'SPICE, listen 0.0.0.0, port 5901, TLS port 5902'."""
+        if self.type in _LOCAL_DISPLAYS:
+            return _LOCAL_DISPLAYS[self.type].format(
+                on=f" on display {self.display}" if self.display else "")
+        name = _DISPLAY_NAMES.get(self.type, self.type.upper())
+        if self.listen_type == "none":
+            return f"{name}, no network listener"
+        if self.socket:
+            return f"{name}, socket {self.socket}"
+        parts = [f"listen {self.listen or 'default'}"]
+        if self.port is not None and self.port >= 0:
+            parts.append(f"port {self.port}")
+        elif self.autoport:
+            parts.append("port auto (assigned at start)")
+        if self.tls_port is not None and self.tls_port >= 0:
+            parts.append(f"TLS port {self.tls_port}")
+        if len(parts) == 1:
+            parts.append("no port set")
+        return ", ".join([name, *parts])
 
     def viewer(self, host: str = "localhost") -> str | None:
         """The command that views it, e.g. `remote-viewer spice://host:5900`."""
-        if self.type not in ("spice", "vnc"):
+        if self.type not in ("spice", "vnc") or self.listen_type == "none":
             return None
         if self.socket:
             return f"remote-viewer {self.type}+unix://{self.socket}"
-        if self.port is None or self.port < 0:
-            return None  # autoport before the VM runs: no port yet
+        if self.listen and self.listen.startswith("network "):
+            return None  # the network's address is in the live XML only, once it runs
         where = self.listen if self.listen and self.listen not in ("0.0.0.0", "::") else host
-        return f"remote-viewer {self.type}://{where}:{self.port}"
+        if ":" in where and not where.startswith("["):
+            where = f"[{where}]"  # an IPv6 address in a URL
+        if self.port is not None and self.port >= 0:
+            return f"remote-viewer {self.type}://{where}:{self.port}"
+        if self.type == "spice" and self.tls_port is not None and self.tls_port >= 0:
+            return f"remote-viewer spice://{where}?tls-port={self.tls_port}"
+        return None  # autoport before the VM runs: no port yet
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,6 +96,15 @@ def _yes(value: str | None) -> bool:
     return (value or "").lower() in ("yes", "on", "true", "1")
 
 
+def _host_port(host: str | None, port: str | None) -> str:
+    """'mon1:6789', '[2001:db8::1]:6789': an IPv6 address is bracketed, as in a URL, or its
+    last group would read as the port."""
+    host = host or ""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{port}" if port else host
+
+
 # -- overview ----------------------------------------------------------------------------
 
 def _firmware(os_el: ET.Element | None) -> Firmware:
@@ -325,8 +334,7 @@ def _hosts(source: ET.Element | None) -> tuple[str, ...]:
         if host.get("socket"):
             hosts.append(f"unix:{host.get('socket')}")
         elif host.get("name"):
-            port = host.get("port")
-            hosts.append(f"{host.get('name')}:{port}" if port else host.get("name"))
+            hosts.append(_host_port(host.get("name"), host.get("port")))
     return tuple(hosts)
 
 
@@ -412,7 +420,7 @@ def parse_nic(nic: ET.Element) -> Nic:
         elif kind == "hostdev":
             shown = _pci(source.find("address")) or None
         elif kind in ("mcast", "server", "client", "udp"):
-            shown = f"{source.get('address', '')}:{source.get('port', '')}"
+            shown = _host_port(source.get("address"), source.get("port") or "")
         else:
             shown = source.get("network") or source.get("bridge") or source.get("dev")
     if kind == "ethernet" and shown is None:
@@ -435,17 +443,28 @@ def parse_nic(nic: ET.Element) -> Nic:
 def parse_graphics(el: ET.Element) -> Graphics:
     listen = el.get("listen")
     socket = el.get("socket")
+    listen_type = None
     for child in el.findall("listen"):
-        if child.get("type") == "socket":
+        kind = child.get("type")
+        listen_type = listen_type or kind
+        if kind == "none":
+            # no listener at all (libvirt writes this for a SPICE given neither port nor
+            # listen): a viewer attaches through libvirt, so any address or port is moot
+            listen, socket, listen_type = None, None, "none"
+            break
+        if kind == "socket":
             socket = child.get("socket") or socket
         elif child.get("address"):
             listen = child.get("address")
         elif child.get("network") and not listen:
             listen = f"network {child.get('network')}"
+    if listen_type is None and (socket or listen):
+        listen_type = "socket" if socket else "address"  # the older attributes-only form
     port = _int(el.get("port"))
     return Graphics(type=el.get("type", "?"), listen=listen, port=port,
                     autoport=_yes(el.get("autoport")) or port == -1,
-                    tls_port=_int(el.get("tlsPort")), socket=socket)
+                    tls_port=_int(el.get("tlsPort")), socket=socket, listen_type=listen_type,
+                    display=el.get("display"))
 
 
 def parse_channel(el: ET.Element) -> Channel:
@@ -474,7 +493,7 @@ def parse_console(el: ET.Element) -> Console:
     shown = None
     if source is not None:
         if source.get("host") or source.get("service"):
-            shown = f"{source.get('host', '')}:{source.get('service', '')}"
+            shown = _host_port(source.get("host"), source.get("service") or "")
         else:
             shown = source.get("path")
     shown = shown or el.get("tty")
@@ -521,7 +540,8 @@ def parse_device(el: ET.Element) -> Device:
         if model is not None and model.get("vram"):
             summary += f", vram {int(_int(model.get('vram')) or 0) // 1024} MiB"
         if model is not None and model.get("heads"):
-            summary += f", {model.get('heads')} head(s)"
+            heads = model.get("heads")
+            summary += f", {heads} head" + ("" if heads == "1" else "s")
     elif tag == "hostdev":
         source = el.find("source")
         where = _pci(source.find("address") if source is not None else None)

@@ -62,8 +62,9 @@ def domain_json(uri: str, state: str, details: DomainDetails, host: str = "local
                         "boot_order": n.boot_order} for n in details.nics],
         "hyperv": {f.name: (f.value if f.value is not None else True)
                    for f in cpu.hyperv if f.on},
-        "graphics": [{"type": g.type, "listen": g.listen, "port": g.port,
-                      "autoport": g.autoport, "tls_port": g.tls_port,
+        "graphics": [{"type": g.type, "summary": g.describe(), "listen": g.listen,
+                      "listen_type": g.listen_type, "port": g.port, "autoport": g.autoport,
+                      "tls_port": g.tls_port, "socket": g.socket, "display": g.display,
                       "viewer": g.viewer(host)} for g in details.graphics],
         "channels": [{"type": c.type, "target_type": c.target_type, "name": c.target_name,
                       "purpose": c.purpose, "state": c.state} for c in details.channels],

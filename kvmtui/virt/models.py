@@ -85,6 +85,15 @@ class DomainSummary:
     def active(self) -> bool:
         return self.id is not None
 
+    @property
+    def state_text(self) -> str:
+        """The state as every screen words it: virsh's word, and `shut off (saved)` when a
+        managed save waits to be restored (virsh says "shut off" and, in dominfo, "Managed
+        save: yes")."""
+        if self.managed_save and self.state is DomainState.SHUTOFF:
+            return f"{self.state.word} (saved)"
+        return self.state.word
+
 
 class ConnectionStatus(enum.Enum):
     CONNECTING = "connecting"

@@ -16,8 +16,14 @@ from kvmtui.virt.details import DomainDetails
 from kvmtui.virt.livefacts import LiveFacts
 from kvmtui.virt.models import DomainSummary
 from kvmtui.virt.uris import display_uri
-from kvmtui.widgets.formatting import human_kib, yes_no
+from kvmtui.widgets.formatting import count, human_kib, yes_no
 from kvmtui.widgets.topology import topology_text
+
+
+def _plain(*cells: str) -> list[Text]:
+    # Text, not str: rich would read '[fd00::1]' or ' [network]' from the XML as markup and
+    # drop it from the screen
+    return [Text(cell) for cell in cells]
 
 
 def _facts_table(rows: Iterable[tuple[str, object]]) -> Table:
@@ -27,7 +33,7 @@ def _facts_table(rows: Iterable[tuple[str, object]]) -> Table:
     for label, value in rows:
         if value in (None, "", ()):
             continue
-        table.add_row(label, value if isinstance(value, Text) else str(value))
+        table.add_row(label, value if isinstance(value, Text) else Text(str(value)))
     return table
 
 
@@ -50,7 +56,7 @@ def overview(details: DomainDetails, summary: DomainSummary | None) -> Renderabl
         ("Description", ov.description),
     ]
     if summary is not None:
-        rows += [("State", summary.state.word + (" (managed save)" if summary.managed_save else "")),
+        rows += [("State", summary.state_text),
                  ("Id", "-" if summary.id is None else summary.id),
                  ("Autostart", yes_no(summary.autostart)),
                  ("Persistent", yes_no(summary.persistent)),
@@ -120,7 +126,8 @@ def memory(details: DomainDetails) -> RenderableType:
     rows = [
         ("Current", human_kib(m.current_kib) if m.current_kib else None),
         ("Maximum", human_kib(m.max_kib) if m.max_kib else None),
-        ("Hotplug up to", f"{human_kib(m.hotplug_max_kib)} in {m.hotplug_slots} slots"
+        ("Hotplug up to", human_kib(m.hotplug_max_kib)
+         + (f" in {count(m.hotplug_slots, 'slot')}" if m.hotplug_slots else "")
          if m.hotplug_max_kib else None),
         ("Balloon", m.balloon_model or "none"),
         ("Huge pages", (pages or "yes") if m.uses_hugepages else "no"),
@@ -153,9 +160,10 @@ def disks(details: DomainDetails, facts: LiveFacts | None) -> RenderableType:
         size = used = "-"
         if usage is not None and usage.error is None:
             size, used = _bytes(usage.capacity), _bytes(usage.allocation)
-        table.add_row(d.target or "?", device, d.bus or "?", d.format or "?",
-                      f"{d.source or '(empty)'}" + ("" if d.type in ("file", "block") else f" [{d.type}]"),
-                      size, used)
+        table.add_row(*_plain(d.target or "?", device, d.bus or "?", d.format or "?",
+                              f"{d.source or '(empty)'}"
+                              + ("" if d.type in ("file", "block") else f" [{d.type}]"),
+                              size, used))
         extra = []
         if d.cache or d.io or d.discard:
             extra.append(", ".join(f"{k} {v}" for k, v in (("cache", d.cache), ("io", d.io),
@@ -185,11 +193,12 @@ def nics(details: DomainDetails, facts: LiveFacts | None) -> RenderableType:
     addresses.add_column(style="bold", no_wrap=True)
     addresses.add_column(overflow="fold")
     for n in details.nics:
-        table.add_row(n.mac or "?", n.kind, n.source or "-", n.model or "-", n.target or "-",
-                      n.link_state or "up")
+        table.add_row(*_plain(n.mac or "?", n.kind, n.source or "-", n.model or "-",
+                              n.target or "-", n.link_state or "up"))
         found = facts.addresses.get((n.mac or "").lower()) if facts else None
         if found:
-            addresses.add_row(n.mac or "?", f"{', '.join(found.addresses)}  (from the {found.source})")
+            addresses.add_row(*_plain(n.mac or "?",
+                                      f"{', '.join(found.addresses)}  (from the {found.source})"))
     parts: list[RenderableType] = [table, _heading("Addresses")]
     if addresses.row_count:
         parts.append(addresses)
@@ -203,10 +212,7 @@ def devices(details: DomainDetails, host: str) -> RenderableType:
     if details.graphics:
         parts.append(Text("Graphics", style="bold underline"))
         for g in details.graphics:
-            where = f"listen {g.listen or 'default'}, port " + (
-                "auto (assigned at start)" if g.autoport and (g.port is None or g.port < 0)
-                else str(g.port))
-            line = Text(f"{g.type.upper()}  {where}")
+            line = Text(g.describe())
             viewer = g.viewer(host)
             if viewer:
                 line.append(f"  view: {viewer}", style="bold")

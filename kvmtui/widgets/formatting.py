@@ -12,6 +12,11 @@ def human_kib(kib: int) -> str:
     return f"{kib} KiB"
 
 
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """'1 socket', '2 sockets', '0 vCPUs': word + 's' unless another plural is given."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 def yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
 

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from kvmtui.virt.details import Cpu
 from kvmtui.virt.livefacts import VcpuNow
+from kvmtui.widgets.formatting import count
 
 
 def vcpu_online(cpu: Cpu) -> set[int]:
@@ -36,14 +37,15 @@ def topology_text(cpu: Cpu, now: tuple[VcpuNow, ...] = ()) -> Text:
     pins = vcpu_pins(cpu)
     running_on = {v.id: v.host_cpu for v in now}
     out = Text()
-    shape = (f"{topo.sockets} socket{'s' if topo.sockets != 1 else ''} × "
-             f"{topo.cores} core{'s' if topo.cores != 1 else ''} × "
-             f"{topo.threads} thread{'s' if topo.threads != 1 else ''}")
+    # dies and clusters are named only when there is more than one: most guests have neither
+    parts = [count(topo.sockets, "socket")]
     if topo.dies > 1:
-        shape = shape.replace(" × ", f" × {topo.dies} dies × ", 1)
+        parts.append(count(topo.dies, "die"))
     if topo.clusters > 1:
-        shape = shape.replace(" core", f" {topo.clusters} clusters × core", 1)
-    out.append(f"{shape} = {topo.total} vCPU slots, {len(online)} online", style="bold")
+        parts.append(count(topo.clusters, "cluster"))
+    parts += [count(topo.cores, "core"), count(topo.threads, "thread")]
+    out.append(f"{' × '.join(parts)} = {count(topo.total, 'vCPU slot')}, {len(online)} online",
+               style="bold")
     if topo.implied:
         out.append("  (no <topology>: libvirt gives one socket per vCPU)", style="dim")
     out.append("\n")
@@ -75,6 +77,6 @@ def topology_text(cpu: Cpu, now: tuple[VcpuNow, ...] = ()) -> Text:
                         vcpu += 1
                     out.append("\n")
     if vcpu < cpu.maximum:
-        out.append(f"({cpu.maximum - vcpu} vCPUs beyond the topology)\n", style="dim")
+        out.append(f"({count(cpu.maximum - vcpu, 'vCPU')} beyond the topology)\n", style="dim")
     out.append("● online  ○ offline  →pinned host CPUs  @host CPU now", style="dim")
     return out
