@@ -173,3 +173,15 @@ def test_open_failure_names_the_uri(tmp_path):
     with pytest.raises(ConnectFailed) as info:
         fleet.open_all()
     assert info.value.uri.endswith("missing.xml")
+
+
+def test_reconnect_attempts_are_never_more_than_a_second_apart():
+    """A daemon that accepts again is reached at the next attempt: however long the host was
+    away, that is at most a second later (a refused local connect costs nothing to retry)."""
+    from kvmtui.virt import connection
+
+    assert max(connection.RECONNECT_BACKOFF_S) <= 1.0
+    assert connection.RECONNECT_BACKOFF_S[0] <= 0.25  # a daemon restarted at once is back at once
+    delays = [connection.reconnect_delay(attempt) for attempt in range(500)]
+    assert max(delays) <= 1.0  # the last wait repeats, it does not grow
+    assert min(delays) > 0  # and a host that stays away is not hammered

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import time
 from collections.abc import Callable
 
 import libvirt
@@ -35,7 +34,16 @@ from kvmtui.virt.uris import host_label
 
 KEEPALIVE_INTERVAL_S = 2
 KEEPALIVE_COUNT = 3
-RECONNECT_BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+# Waits before each reconnect attempt; the last one repeats for as long as the host is away.
+# A failed attempt is one refused connect (over SSH, one short-lived ssh), cheap enough to
+# repeat every second for as long as it takes, while a longer gap is time a daemon that is back
+# sits unnoticed.
+RECONNECT_BACKOFF_S = (0.25, 0.5, 1.0)
+
+
+def reconnect_delay(attempt: int) -> float:
+    """Seconds to wait before reconnect attempt `attempt` (0 is the first)."""
+    return RECONNECT_BACKOFF_S[min(attempt, len(RECONNECT_BACKOFF_S) - 1)]
 
 
 class Connection:
@@ -55,7 +63,12 @@ class Connection:
         self._wake = threading.Condition()
         self._closing = False
         self._refresher: threading.Thread | None = None
-        self._reconnector: threading.Thread | None = None
+        # Who owns self._conn (close() or the reconnect thread) is decided under this lock,
+        # so a connection is released exactly once.
+        self._lock = threading.Lock()
+        self._closed = threading.Event()  # wakes a reconnect wait when close() is called
+        self._reconnecting = False
+        self._lost: libvirt.virConnect | None = None  # closed under the running reconnect loop
 
     # -- lifetime -----------------------------------------------------------------------
 
@@ -80,22 +93,33 @@ class Connection:
         return libvirt.open(uri)
 
     def close(self) -> None:
-        self._closing = True
+        with self._lock:
+            self._closing = True
+            conn, self._conn = self._conn, None
+        self._closed.set()
         with self._wake:
             self._wake.notify_all()
-        conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        for cid in self._callback_ids:
+        if conn is not None:
+            self._release(conn)
+
+    def _release(self, conn: libvirt.virConnect) -> None:
+        """Deregister everything registered on `conn`, then close it; errors are ignored.
+
+        Each event callback holds a reference on the connection, so closing without
+        deregistering first leaves it, and its socket, alive for as long as the process runs.
+        Never call this on the libvirt event thread: libvirt runs the close callback with its
+        close-callback lock held, and unregistering takes that same lock.
+        """
+        ids, self._callback_ids = self._callback_ids, []
+        for cid in ids:
             try:
                 conn.domainEventDeregisterAny(cid)
             except libvirt.libvirtError:
-                pass
-        self._callback_ids.clear()
+                pass  # a dead connection still drops the callback locally, then fails its RPC
         try:
             conn.unregisterCloseCallback()
         except libvirt.libvirtError:
-            pass
+            pass  # libvirt already dropped it when it fired
         try:
             conn.close()
         except libvirt.libvirtError:
@@ -180,34 +204,46 @@ class Connection:
     def _on_balloon(self, _conn, dom, _actual: int, _opaque) -> None:
         self.request_refresh(dom.UUIDString())
 
-    def _on_close(self, _conn, reason: int, _opaque) -> None:
+    def _on_close(self, conn, reason: int, _opaque) -> None:
         if self._closing or reason == libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT:
             return
         self.status = ConnectionStatus.DISCONNECTED
         self._emit(ConnectionChanged(self.uri, ConnectionStatus.DISCONNECTED,
                                      eventnames.CLOSE_REASONS.get(reason, "closed")))
-        self._start_reconnect()
+        self._start_reconnect(conn)
 
     # -- reconnect ----------------------------------------------------------------------
 
-    def _start_reconnect(self) -> None:
-        if self._reconnector is not None and self._reconnector.is_alive():
-            return
-        self._reconnector = threading.Thread(
-            target=self._reconnect_loop, name=f"reconnect {self.host}", daemon=True)
-        self._reconnector.start()
+    def _start_reconnect(self, lost: libvirt.virConnect) -> None:
+        with self._lock:
+            if self._reconnecting:
+                # a connection the running loop made is gone too; if it is the one the loop
+                # ends up keeping, the loop must not stop there
+                self._lost = lost
+                return
+            self._reconnecting = True
+        threading.Thread(target=self._reconnect_loop, name=f"reconnect {self.host}",
+                         daemon=True).start()
 
     def _reconnect_loop(self) -> None:
-        old, self._conn = self._conn, None
-        self._callback_ids.clear()
-        if old is not None:
-            try:
-                old.close()
-            except libvirt.libvirtError:
-                pass
+        while True:
+            with self._lock:
+                old, self._conn = self._conn, None
+                self._lost = None
+            if old is not None:
+                self._release(old)
+            self._reconnect()
+            with self._lock:
+                if self._closing or self._lost is not self._conn:
+                    self._reconnecting = False
+                    return
+            self.status = ConnectionStatus.DISCONNECTED
+            self._emit(ConnectionChanged(self.uri, ConnectionStatus.DISCONNECTED, "closed"))
+
+    def _reconnect(self) -> None:
+        """Try until connected and listed, or closed."""
         attempt = 0
-        while not self._closing:
-            time.sleep(RECONNECT_BACKOFF_S[min(attempt, len(RECONNECT_BACKOFF_S) - 1)])
+        while not self._closed.wait(reconnect_delay(attempt)):
             attempt += 1
             try:
                 conn = self._open_raw()
@@ -215,13 +251,25 @@ class Connection:
                 self._emit(ConnectionChanged(self.uri, ConnectionStatus.DISCONNECTED,
                                              f"retry {attempt}: {libvirt_message(err)}"))
                 continue
-            self._conn = conn
             self._subscribe(conn)
+            with self._lock:
+                closing = self._closing
+                if not closing:
+                    self._conn = conn
+            if closing:  # close() ran while this attempt was connecting
+                self._release(conn)
+                return
             self.status = ConnectionStatus.CONNECTED
             try:
                 summaries = self.list_summaries()
             except libvirt.libvirtError:
                 self.status = ConnectionStatus.DISCONNECTED
+                with self._lock:
+                    mine = self._conn is conn
+                    if mine:
+                        self._conn = None
+                if mine:
+                    self._release(conn)  # lost again at once: its callbacks must not pile up
                 continue
             self._emit(DomainsReloaded(self.uri, tuple(summaries)))
             self._emit(ConnectionChanged(self.uri, ConnectionStatus.CONNECTED, "reconnected"))

@@ -14,13 +14,41 @@ def libvirt_message(err: BaseException) -> str:
     return str(err) or type(err).__name__
 
 
+PERMISSION_HINT = ("you may lack permission: try 'kvmtui -c qemu:///session', or join the "
+                   "'libvirt' group (sudo usermod -aG libvirt $USER, then log in again)")
+POLKIT_HINT = ("the daemon is running, but its permission check through polkit failed: is polkit "
+               "running (systemctl status polkit)? Or try 'kvmtui -c qemu:///session'")
+
+
+def access_hint(err: BaseException) -> str | None:
+    """The hint when a running daemon refused this user, or could not check its rights; None
+    when the failure is something else (no daemon, a bad URI…).
+
+    This comes first because a polkit check that cannot reach the system bus reports "No such
+    file or directory", which alone reads like a daemon that is not running.
+    """
+    if not isinstance(err, libvirt.libvirtError):
+        return None
+    code, domain = err.get_error_code(), err.get_error_domain()
+    text = libvirt_message(err).lower()
+    if code in (libvirt.VIR_ERR_AUTH_FAILED, libvirt.VIR_ERR_AUTH_CANCELLED,
+                libvirt.VIR_ERR_AUTH_UNAVAILABLE, libvirt.VIR_ERR_ACCESS_DENIED):
+        return PERMISSION_HINT
+    if (domain in (libvirt.VIR_FROM_POLKIT, libvirt.VIR_FROM_DBUS)
+            or any(words in text for words in ("polkit", "policykit", "system bus"))):
+        return POLKIT_HINT
+    if any(words in text for words in ("permission denied", "authentication", "access denied",
+                                       "not authorized")):
+        return PERMISSION_HINT
+    return None
+
+
 def connect_hint(uri: str, err: BaseException) -> str:
     """What to try next, judged from libvirt's error (permissions, no daemon, anything else)."""
+    access = access_hint(err)
+    if access:
+        return access
     text = libvirt_message(err).lower()
-    code = err.get_error_code() if isinstance(err, libvirt.libvirtError) else None
-    if code == libvirt.VIR_ERR_AUTH_FAILED or "permission denied" in text or "authentication" in text:
-        return ("you may lack permission: try 'kvmtui -c qemu:///session', or join the 'libvirt' "
-                "group (sudo usermod -aG libvirt $USER, then log in again)")
     if ("no such file or directory" in text or "connection refused" in text
             or "failed to connect socket" in text):
         return ("is the daemon running? start it with 'sudo systemctl start libvirtd' "

@@ -16,7 +16,11 @@ import libvirt
 
 REVERT_EXTERNAL_SINCE = 9_009_000   # libvirt 9.9 reverts to external snapshots
 DELETE_EXTERNAL_SINCE = 9_000_000   # libvirt 9.0 deletes (merges) external snapshots
-NAME_MAX_BYTES = 250                # the name becomes a file name in libvirt's state directory
+# libvirt's QEMU driver saves a snapshot's metadata as '<name>.xml', written first as
+# '<name>.xml.new' and renamed; a file name holds at most 255 bytes (NAME_MAX on Linux file
+# systems), so 255 - len('.xml.new') = 247. A longer name fails only after QEMU has taken the
+# snapshot, leaving it inside the qcow2 image where libvirt does not list it.
+NAME_MAX_BYTES = 247
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +109,10 @@ def parse_snapshot(xml: str, current: bool) -> Snapshot:
     if memory_how is None:  # older libvirt: running snapshots held memory internally
         memory_how = "internal" if state in ("running", "paused") else "no"
     return Snapshot(
-        name=(root.findtext("name") or "").strip(),
+        # names exactly as libvirt stores them: revert and delete look them up by these
+        name=root.findtext("name") or "",
         description=(root.findtext("description") or "").strip(),
-        parent=(root.findtext("parent/name") or "").strip() or None,
+        parent=root.findtext("parent/name") or None,
         created=created, state=state, memory=memory_how,
         memory_file=memory.get("file") if memory is not None else None,
         disks=tuple(disks), current=current, xml=xml)
@@ -137,18 +142,44 @@ def default_name(now: float | None = None) -> str:
     return time.strftime("snap-%Y-%m-%d-%H%M%S", time.localtime(now))
 
 
+# str.splitlines() breaks at these: a pasted name holding one is really several lines, and XML
+# itself turns a carriage return into a newline, so libvirt would store another name.
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+CONTROL_NAMES = {"\t": "tab", "\x1b": "escape", "\x00": "null", "\x7f": "delete",
+                 "\x08": "backspace", "\x07": "bell"}
+
+
+def unstorable(ch: str) -> bool:
+    """Control characters, and what is not a character at all (half a surrogate pair, or a
+    noncharacter XML cannot hold); format characters such as U+200D ZERO WIDTH JOINER, which
+    emoji sequences are built with, are fine."""
+    return unicodedata.category(ch) in ("Cc", "Cs") or ch in ("\ufffe", "\uffff")
+
+
 def validate_name(name: str, existing: set[str] | dict) -> str | None:
-    """Why the name cannot be used, or None. Checked before anything is sent to libvirt."""
+    """Why the name cannot be used, or None. Checked before anything is sent to libvirt, on the
+    name exactly as it will be stored."""
     if not name.strip():
         return "a snapshot needs a name"
+    if any(ch in LINE_BREAKS for ch in name):
+        return "a snapshot name cannot contain a line break"
+    bad = next((ch for ch in name if unstorable(ch)), None)
+    if bad is not None:
+        what = CONTROL_NAMES.get(bad, "control character" if unicodedata.category(bad) == "Cc"
+                                 else "not a character")
+        return f"a snapshot name cannot contain U+{ord(bad):04X} ({what})"
+    if name != name.strip():
+        # libvirt keeps them, but no list shows them, so the name typed later (virsh
+        # snapshot-revert, snapshot-delete) misses with "snapshot not found"
+        return "a snapshot name cannot start or end with a space"
     if "/" in name:
         return "a snapshot name cannot contain '/' (libvirt stores it as a file name)"
     if name.startswith("."):
         return "a snapshot name cannot start with '.'"
-    if any(unicodedata.category(ch).startswith("C") for ch in name):
-        return "a snapshot name cannot contain control characters (tabs, newlines)"
-    if len(name.encode()) > NAME_MAX_BYTES:
-        return f"a snapshot name can be at most {NAME_MAX_BYTES} bytes long"
+    size = len(name.encode())
+    if size > NAME_MAX_BYTES:
+        return (f"a snapshot name can be at most {NAME_MAX_BYTES} bytes long in UTF-8, this one "
+                f"is {size} (libvirt saves it as a file named after it)")
     if name in existing:
         return f"there is already a snapshot named '{name}'"
     return None
