@@ -89,6 +89,7 @@ async def test_a_snapshot_made_elsewhere_with_a_trailing_space_can_be_deleted(ma
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_tree(pilot, "win10")
         assert "nightly " in screen.snap_tree.snapshots
+        assert "'nightly '" in screen_text(app)  # shown quoted: the space is visible
         await put_cursor_on(pilot, screen, "nightly ")
         await pilot.press("D")
         await wait_for(pilot, lambda: asking(app, DeleteScreen))

@@ -15,7 +15,13 @@ from textual.widgets import Footer, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from kvmtui.messages import FleetChanged, SnapshotDone, SnapshotsRead, SnapshotsReadFailed
-from kvmtui.screens.snapshot_dialogs import CreateRequest, CreateSnapshotScreen, DeleteScreen, RevertScreen
+from kvmtui.screens.snapshot_dialogs import (
+    CreateRequest,
+    CreateSnapshotScreen,
+    DeleteScreen,
+    RevertScreen,
+    shown_as_typed,
+)
 from kvmtui.virt import snapshots as snaps
 from kvmtui.virt.actionlog import ActionRecord
 from kvmtui.virt.errors import is_no_domain, libvirt_message
@@ -27,9 +33,16 @@ def _when(created: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(created)) if created else "?"
 
 
+def visible_name(name: str) -> str:
+    """The name as it is stored: control characters drawn as symbols, and quoted when spaces at
+    either end would otherwise be invisible (made by virsh; kvmtui refuses such names)."""
+    shown = shown_as_typed(name)
+    return f"'{shown}'" if shown != shown.strip() else shown
+
+
 def node_label(snap: snaps.Snapshot) -> Text:
     label = Text()
-    label.append(snap.name, style="bold reverse" if snap.current else "bold")
+    label.append(visible_name(snap.name), style="bold reverse" if snap.current else "bold")
     if snap.current:
         label.append(" ◀ current", style="bold")
     label.append(f"  {_when(snap.created)}", style="dim")
@@ -42,7 +55,7 @@ def node_label(snap: snaps.Snapshot) -> Text:
 def snapshot_facts(tree: snaps.SnapshotTree, name: str) -> Text:
     snap = tree.snapshots[name]
     out = Text()
-    out.append(f"{snap.name}", style="bold")
+    out.append(visible_name(snap.name), style="bold")
     out.append(f"  {snap.kind}, {snap.captured}, taken {_when(snap.created)}\n")
     if snap.description:
         out.append(f"{snap.description}\n", style="italic")

@@ -122,7 +122,14 @@ def read_tree(dom: libvirt.virDomain) -> SnapshotTree:
     """Every snapshot of the domain, with parents and children, as `virsh snapshot-list --tree`."""
     snapshots = {}
     for snap in dom.listAllSnapshots(0):
-        parsed = parse_snapshot(snap.getXMLDesc(0), bool(snap.isCurrent(0)))
+        try:
+            parsed = parse_snapshot(snap.getXMLDesc(0), bool(snap.isCurrent(0)))
+        except libvirt.libvirtError as err:
+            # deleted between the list and this read (by a delete still under way, or another
+            # client): it is not there any more, which is no error
+            if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_SNAPSHOT:
+                continue
+            raise
         snapshots[parsed.name] = parsed
     children: dict[str | None, list[str]] = {}
     for snap in sorted(snapshots.values(), key=lambda s: (s.created, s.name)):
