@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import threading
@@ -10,9 +11,16 @@ import threading
 from kvmtui import __version__
 
 DEFAULT_SHUTDOWN_TIMEOUT_S = 60.0
+# No guest shuts down in less than a second, and after a day nobody is waiting for it.
+SHUTDOWN_TIMEOUT_RANGE_S = (1.0, 86400.0)
+EXITS_SOURCE_HELP = ("KVM exit counters from libvirt's per-vCPU stats (any URI), KVM debugfs "
+                     "(local, root; libvirt's when debugfs cannot be read, saying why), or "
+                     "auto: libvirt, else debugfs (default: auto)")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from kvmtui.virt.stats import MAX_INTERVAL_S, MIN_INTERVAL_S
+
     parser = argparse.ArgumentParser(
         prog="kvmtui",
         description="A keyboard-driven console for KVM virtual machines managed by libvirt.",
@@ -27,17 +35,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="open read-only connections: show everything, change nothing")
     parser.add_argument("--demo", action="store_true",
                         help="open the shipped demo lab (libvirt's test driver, no daemon needed)")
-    parser.add_argument("--shutdown-timeout", metavar="SECONDS", type=positive_float,
+    low, high = SHUTDOWN_TIMEOUT_RANGE_S
+    parser.add_argument("--shutdown-timeout", metavar="SECONDS", type=seconds_in(low, high),
                         default=DEFAULT_SHUTDOWN_TIMEOUT_S,
                         help="offer force off when a shutdown has not finished after this "
-                             "long (default: %(default)g)")
-    parser.add_argument("--refresh", metavar="SECONDS", type=positive_float, default=1.0,
-                        help="seconds between performance samples; '+' and '-' change it "
+                             f"long, {low:g} to {high:g} (default: %(default)g)")
+    parser.add_argument("--refresh", metavar="SECONDS",
+                        type=seconds_in(MIN_INTERVAL_S, MAX_INTERVAL_S), default=1.0,
+                        help="seconds between performance samples, "
+                             f"{MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g}; '+' and '-' change it "
                              "while running (default: %(default)g)")
     parser.add_argument("--exits-source", choices=("auto", "libvirt", "debugfs"),
-                        default="auto",
-                        help="KVM exit counters from libvirt's per-vCPU stats (any URI), "
-                             "KVM debugfs (local, root), or auto: libvirt, else debugfs")
+                        default="auto", help=EXITS_SOURCE_HELP)
     parser.add_argument("--version", action="version", version=_version_text())
     return parser
 
@@ -52,14 +61,22 @@ def positive_int(text: str) -> int:
     return value
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("it must be more than 0 seconds")
-    return value
+def seconds_in(low: float, high: float):
+    """An argparse type: a number of seconds from low to high (never nan or inf)."""
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if math.isnan(value):
+            raise argparse.ArgumentTypeError(
+                f"'{text}' is not a number of seconds: give {low:g} to {high:g}")
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text} is out of range: give {low:g} to {high:g} seconds")
+        return value
+
+    return seconds
 
 
 def _version_text() -> str:
@@ -96,7 +113,28 @@ def main(argv: list[str] | None = None) -> int:
 
         return top_main(argv[1:])
     args = build_parser().parse_args(argv)
+    missing = _not_terminals()
+    if missing:
+        # a full-screen console on a pipe or file draws escape codes and waits forever
+        print(f"kvmtui: needs a terminal ({missing}); for scripts use 'kvmtui top' or "
+              "'kvmtui inspect'", file=sys.stderr)
+        return 1
     return run_console(args)
+
+
+def _not_terminals() -> str:
+    """'stdin is not a terminal', 'stdout is not…', both, or '' when both are terminals."""
+    names = []
+    for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout)):
+        try:
+            tty = stream is not None and stream.isatty()
+        except ValueError:  # closed
+            tty = False
+        if not tty:
+            names.append(name)
+    if len(names) == 2:
+        return "stdin and stdout are not terminals"
+    return f"{names[0]} is not a terminal" if names else ""
 
 
 def run_console(args: argparse.Namespace) -> int:

@@ -10,16 +10,19 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import signal
 import sys
 import time
 from datetime import datetime, timezone
 
-from kvmtui.cli import positive_float, positive_int
+from kvmtui.cli import EXITS_SOURCE_HELP, positive_int, seconds_in
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from kvmtui.virt.stats import MAX_INTERVAL_S, MIN_INTERVAL_S
+
     parser = argparse.ArgumentParser(
         prog="kvmtui top",
         description="Print per-domain performance samples (CPU, memory, disk, network, KVM "
@@ -31,12 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--once", action="store_true", help="one sample, then exit")
     runs.add_argument("--iterations", metavar="N", type=positive_int,
                       help="N samples, then exit (default: until interrupted)")
-    parser.add_argument("--interval", metavar="SECONDS", type=positive_float, default=1.0,
-                        help="time between samples (default: %(default)g)")
+    parser.add_argument("--interval", metavar="SECONDS",
+                        type=seconds_in(MIN_INTERVAL_S, MAX_INTERVAL_S), default=1.0,
+                        help=f"time between samples, {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g} "
+                             "(default: %(default)g)")
     parser.add_argument("--exits-source", choices=("auto", "libvirt", "debugfs"), default="auto",
-                        help="where KVM exit counters come from: libvirt's per-vCPU stats "
-                             "(any URI), KVM debugfs (local, root) or auto (libvirt, then "
-                             "debugfs)")
+                        help=EXITS_SOURCE_HELP)
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true",
                      help="one JSON object per sample, one per line (the default)")
@@ -113,7 +116,8 @@ def _loop(sampler, opened, iterations: int | None, args) -> int:
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(value, digits)
+    # JSON has no NaN or Infinity: a figure that is not a number is no figure
+    return None if value is None or not math.isfinite(value) else round(value, digits)
 
 
 def sample_json(uri: str, stats, reason: str | None) -> dict:
@@ -137,13 +141,15 @@ def sample_json(uri: str, stats, reason: str | None) -> dict:
         "exits": exits,
         "exits_source": stats.exits_source,
         "exits_unavailable_reason": None if exits is not None else reason,
+        # --exits-source debugfs: why the counters are libvirt's instead
+        "exits_fallback_reason": stats.exits_unavailable_reason if exits is not None else None,
     }
 
 
 CSV_FIELDS = ("name", "uuid", "uri", "state", "cpu_percent", "vcpus", "memory_kib",
               "memory_used_kib", "disk_read_bytes_per_s", "disk_write_bytes_per_s",
               "net_rx_bytes_per_s", "net_tx_bytes_per_s", "exits_source",
-              "exits_unavailable_reason")
+              "exits_unavailable_reason", "exits_fallback_reason")
 
 
 def write_csv(writer, rows: list[dict], now: str, iteration: int, *, header: bool) -> None:

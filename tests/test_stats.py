@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import math
 import os
+import threading
 from pathlib import Path
 
+import libvirt
 import pytest
 
+from kvmtui.cli_top import sample_json
 from kvmtui.virt import kvmstat
 from kvmtui.virt.exitnames import reason_key
 from kvmtui.virt.models import DomainKey, DomainState, ExitCounts, RawSample, VcpuRaw
 from kvmtui.virt.rates import RateTracker, compute, ordered, per_second
-from kvmtui.virt.stats import is_local, parse_record
+from kvmtui.virt.stats import (
+    MAX_INTERVAL_S,
+    MIN_INTERVAL_S,
+    StatsSampler,
+    is_local,
+    parse_record,
+)
+from tests.fleets import copy_demo_fleet
 
 KEY = DomainKey("qemu:///system", "0b5a5ba2-9ff5-4d47-8bd5-3a3c7ab0f0f1")
 
@@ -168,3 +179,188 @@ def test_per_vcpu_rates_are_worked_out_against_the_previous_sample():
     vcpu0, vcpu1 = compute(before, after).exits_per_vcpu()
     assert (vcpu0["total"].rate, vcpu1["total"].rate) == (8.0, 2.0)
     assert compute(None, after).exits_per_vcpu()[0]["total"].rate is None
+
+
+# -- time counters are bounded by the time that passed (issue #10) ---------------------------
+
+def one_vcpu(at: float, halt_wait_ns: int, *, halts: int = 0, wait_ns: int = 0) -> RawSample:
+    counts = {"total": halts, "halt": halts, "halt_wait_ns": halt_wait_ns}
+    return RawSample(KEY, "vm", DomainState.RUNNING, 7, at, vcpus=(VcpuRaw(0, wait_ns, 0),),
+                     exits=ExitCounts("libvirt", dict(counts), (dict(counts),)))
+
+
+def test_a_time_counter_that_jumps_past_the_time_that_passed_has_no_rate():
+    # KVM adds a long halt's whole wait when it ends: 2.68 s of waiting in 1 s on one vCPU
+    stats = compute(one_vcpu(1.0, 0, halts=0), one_vcpu(2.0, 2_680_000_000, halts=3))
+    assert stats.exits["halt_wait_ns"].rate is None
+    assert stats.exits_per_vcpu()[0]["halt_wait_ns"].rate is None
+    assert stats.exits["halt"].rate == 3.0          # the event counts keep their rates
+
+
+def test_a_time_counter_within_the_time_that_passed_keeps_its_rate():
+    stats = compute(one_vcpu(1.0, 0), one_vcpu(2.0, 900_000_000))
+    assert stats.exits["halt_wait_ns"].rate == pytest.approx(9e8)
+    assert stats.exits_per_vcpu()[0]["halt_wait_ns"].rate == pytest.approx(9e8)
+
+
+def test_a_time_counter_just_past_the_time_is_shown_at_one_vcpu_second_per_second():
+    # 1.03 s in 1 s: the reads' spread, not waiting that cannot have happened
+    stats = compute(one_vcpu(1.0, 0), one_vcpu(2.0, 1_030_000_000))
+    assert stats.exits["halt_wait_ns"].rate == pytest.approx(1e9)
+    assert stats.exits_per_vcpu()[0]["halt_wait_ns"].rate <= 1e9
+    assert stats.exits_per_vcpu()[0]["halt_wait_ns"].rate == pytest.approx(1e9)
+
+
+def test_a_sum_over_vcpus_may_reach_as_many_seconds_as_there_are_vcpus():
+    def two(at: float, per_vcpu_ns: tuple[int, int]) -> RawSample:
+        counts = tuple({"halt_wait_ns": ns} for ns in per_vcpu_ns)
+        return RawSample(KEY, "vm", DomainState.RUNNING, 7, at,
+                         vcpus=(VcpuRaw(0, 0, 0), VcpuRaw(0, 0, 0)),
+                         exits=ExitCounts("libvirt", {"halt_wait_ns": sum(per_vcpu_ns)},
+                                          counts))
+    stats = compute(two(1.0, (0, 0)), two(2.0, (900_000_000, 1_900_000_000)))
+    assert stats.exits["halt_wait_ns"].rate is None                 # 2.8 s in 1 s on 2 vCPUs
+    vcpu0, vcpu1 = stats.exits_per_vcpu()
+    assert vcpu0["halt_wait_ns"].rate == pytest.approx(9e8)
+    assert vcpu1["halt_wait_ns"].rate is None                       # 1.9 s in 1 s on one
+    stats = compute(two(1.0, (0, 0)), two(2.0, (900_000_000, 900_000_000)))
+    assert stats.exits["halt_wait_ns"].rate == pytest.approx(1.8e9)
+
+
+def test_debugfs_time_counters_are_bounded_by_the_vms_vcpus():
+    def debugfs(at: float, ns: int) -> RawSample:
+        return RawSample(KEY, "vm", DomainState.RUNNING, 7, at,
+                         vcpus=(VcpuRaw(0, 0, 0),) * 4,
+                         exits=ExitCounts("debugfs", {"halt_wait_ns": ns}))
+    assert compute(debugfs(1.0, 0), debugfs(2.0, 3_500_000_000)).exits["halt_wait_ns"].rate \
+        == pytest.approx(3.5e9)
+    assert compute(debugfs(1.0, 0), debugfs(2.0, 5_000_000_000)).exits["halt_wait_ns"].rate \
+        is None
+
+
+def test_a_vcpu_waiting_longer_than_the_time_that_passed_has_no_figure():
+    stats = compute(one_vcpu(1.0, 0, wait_ns=0), one_vcpu(2.0, 0, wait_ns=3_000_000_000))
+    assert stats.vcpus[0].wait_percent is None
+    stats = compute(one_vcpu(1.0, 0, wait_ns=0), one_vcpu(2.0, 0, wait_ns=250_000_000))
+    assert stats.vcpus[0].wait_percent == pytest.approx(25.0)
+
+
+def test_a_slow_sampling_widens_what_is_possible():
+    # every counter was read within 0.3 s of its sample's time: 1.25 s may have passed
+    tracker = RateTracker()
+    tracker.update([one_vcpu(1.0, 0)], read_s=0.3)
+    stats = tracker.update([one_vcpu(2.0, 1_250_000_000)], read_s=0.3)[KEY]
+    assert stats.exits["halt_wait_ns"].rate == pytest.approx(1e9)
+    stats = tracker.update([one_vcpu(3.0, 3_000_000_000)], read_s=0.3)[KEY]
+    assert stats.exits["halt_wait_ns"].rate is None
+
+
+# -- the sampler: bounded intervals, ticks that fail, --exits-source debugfs (issue #10) -------
+
+class Opened:
+    """A connection as the sampler sees one: its URI and the libvirt handle."""
+
+    def __init__(self, uri: str, conn: libvirt.virConnect) -> None:
+        self.uri, self.conn = uri, conn
+
+
+@pytest.fixture
+def demo_connection(tmp_path):
+    uri = copy_demo_fleet(tmp_path)
+    conn = libvirt.openReadOnly(uri)
+    yield Opened(uri, conn)
+    conn.close()
+
+
+def test_out_of_range_intervals_are_clamped_and_nan_refused():
+    sampler = StatsSampler(lambda: [], interval=1e10)
+    assert sampler.interval == MAX_INTERVAL_S
+    sampler.interval = math.inf
+    assert sampler.interval == MAX_INTERVAL_S
+    sampler.interval = 1e-9
+    assert sampler.interval == MIN_INTERVAL_S
+    with pytest.raises(ValueError):
+        sampler.interval = math.nan
+    assert sampler.interval == MIN_INTERVAL_S
+    with pytest.raises(ValueError):
+        StatsSampler(lambda: [], interval=math.nan)
+
+
+def test_a_huge_interval_can_still_be_shortened_while_sampling(demo_connection):
+    ticks: list = []
+    arrived = threading.Condition()
+
+    def on_tick(tick):
+        with arrived:
+            ticks.append(tick)
+            arrived.notify_all()
+
+    sampler = StatsSampler(lambda: [demo_connection], interval=1e10, on_tick=on_tick)
+    sampler.start()
+    try:
+        with arrived:
+            assert arrived.wait_for(lambda: len(ticks) >= 1, 30)
+        sampler.interval = MIN_INTERVAL_S   # what '-' does in the console
+        with arrived:
+            assert arrived.wait_for(lambda: len(ticks) >= 2, 30), "the stats thread died"
+    finally:
+        sampler.stop(wait=True)
+    assert ticks[-1].error is None and len(ticks[-1].stats) == 12
+
+
+def test_ticks_that_fail_do_not_stop_the_sampling(demo_connection):
+    listed = 0
+
+    def connections():
+        nonlocal listed
+        listed += 1
+        if listed == 1:  # the fleet changed under the sampler's feet
+            raise RuntimeError("dictionary changed size during iteration")
+        return [demo_connection]
+
+    ticks: list = []
+    arrived = threading.Condition()
+
+    def on_tick(tick):
+        with arrived:
+            ticks.append(tick)
+            arrived.notify_all()
+        if len(ticks) == 1:
+            raise RuntimeError("the UI could not take this one")
+
+    sampler = StatsSampler(connections, interval=MIN_INTERVAL_S, on_tick=on_tick)
+    sampler.start()
+    try:
+        with arrived:
+            assert arrived.wait_for(lambda: len(ticks) >= 2, 30), "the stats thread died"
+    finally:
+        sampler.stop(wait=True)
+    win10 = next(s for s in ticks[-1].stats.values() if s.name == "win10")
+    assert win10.state is DomainState.RUNNING
+
+
+def test_debugfs_preferred_but_unreadable_falls_back_to_libvirts_counters(tmp_path):
+    sampler = StatsSampler(lambda: [], exits_source="debugfs", debugfs_root=tmp_path)
+    parsed = parse_record(KEY, "k1", 1, RECORD, 5.0)
+    sample = sampler.with_exits(parsed)
+    assert sample.exits is not None and sample.exits.source == "libvirt"
+    assert sample.exits.totals["total"] == 8043
+    # no QEMU process of this UUID runs here, so debugfs has nothing to give: and it says so
+    reason = f"no QEMU process with -uuid {KEY.uuid} on this machine"
+    assert sample.exits_unavailable_reason == reason
+    shown = sample_json(KEY.uri, compute(None, sample), sample.exits_unavailable_reason)
+    assert shown["exits"]["total"]["total"] == 8043 and shown["exits_source"] == "libvirt"
+    assert shown["exits_fallback_reason"] == reason
+    assert shown["exits_unavailable_reason"] is None
+
+
+def test_debugfs_preferred_on_a_remote_host_says_why_libvirts_counters_are_shown(tmp_path):
+    remote = DomainKey("qemu+ssh://root@kvm1/system", KEY.uuid)
+    sampler = StatsSampler(lambda: [], exits_source="debugfs", debugfs_root=tmp_path)
+    sample = sampler.with_exits(parse_record(remote, "k1", 1, RECORD, 5.0))
+    assert sample.exits.source == "libvirt"
+    assert sample.exits_unavailable_reason == \
+        "KVM's debugfs can only be read on the VM's own host"
+    auto = StatsSampler(lambda: [], exits_source="auto", debugfs_root=tmp_path)
+    sample = auto.with_exits(parse_record(remote, "k1", 1, RECORD, 5.0))
+    assert sample.exits.source == "libvirt" and sample.exits_unavailable_reason is None

@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import libvirt
+import pytest
 
 from kvmtui.virt.exitnames import CSV_REASONS
 from kvmtui.virt.models import DomainState
@@ -22,7 +23,7 @@ from tests.fleets import copy_demo_fleet
 FIELDS = {"name", "uuid", "uri", "state", "cpu_percent", "vcpus", "memory_kib",
           "memory_used_kib", "memory_used_source", "disk_read_bytes_per_s",
           "disk_write_bytes_per_s", "net_rx_bytes_per_s", "net_tx_bytes_per_s", "exits",
-          "exits_source", "exits_unavailable_reason"}
+          "exits_source", "exits_unavailable_reason", "exits_fallback_reason"}
 
 
 def top(*args: str) -> subprocess.CompletedProcess:
@@ -73,3 +74,33 @@ def test_bad_arguments_are_one_line_and_nothing_runs(tmp_path):
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "cannot connect" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- issue #10: --interval is bounded, and the output is always valid JSON ---------------------
+
+def strict_json(line: str):
+    """json.loads that refuses NaN and Infinity, as every JSON parser but Python's does."""
+    def refuse(name: str):
+        raise ValueError(f"{name} is not JSON")
+    return json.loads(line, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e308", "-inf", "0", "1e-9", "3601", "soon"])
+def test_an_out_of_range_interval_is_one_error_line_naming_the_range(value):
+    result = top("--demo", f"--interval={value}", "--iterations", "2", "--json")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    (line,) = [ln for ln in result.stderr.splitlines()
+               if ln.strip() and not ln.startswith(("usage:", " "))]
+    assert line.startswith("kvmtui top: error: argument --interval: ")
+    assert value in line and "give 0.2 to 3600" in line
+    assert result.stdout == ""  # nothing was sampled
+
+
+def test_json_samples_are_strict_json_with_the_interval_kept(tmp_path):
+    uri = copy_demo_fleet(tmp_path)
+    result = top("-c", uri, "--iterations", "2", "--interval", "0.2", "--json")
+    assert result.returncode == 0, result.stderr
+    samples = [strict_json(line) for line in result.stdout.splitlines()]
+    assert [s["iteration"] for s in samples] == [1, 2]
+    assert {s["interval"] for s in samples} == {0.2}

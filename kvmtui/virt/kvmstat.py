@@ -37,10 +37,13 @@ def read_counters(directory: Path) -> dict[str, int]:
     except PermissionError:
         raise DebugfsUnavailable(_permission_reason()) from None
     for entry in entries:
-        if entry.name.endswith("_hist") or not entry.is_file(follow_symlinks=False):
-            continue
-        if not entry.stat(follow_symlinks=False).st_mode & stat.S_IWUSR:
-            continue  # a gauge, not a counter
+        try:
+            if entry.name.endswith("_hist") or not entry.is_file(follow_symlinks=False):
+                continue
+            if not entry.stat(follow_symlinks=False).st_mode & stat.S_IWUSR:
+                continue  # a gauge, not a counter
+        except OSError:
+            continue  # the VM went away between listing and reading
         try:
             with open(entry.path, "rb") as f:
                 text = f.read(64)
