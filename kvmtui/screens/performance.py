@@ -154,6 +154,8 @@ class PerformanceScreen(Screen):
             return
         source = {"libvirt": "libvirt per-vCPU stats",
                   "debugfs": "KVM debugfs (summed over vCPUs)"}[st.exits_source or "libvirt"]
+        if st.exits_unavailable_reason:  # shown from libvirt although debugfs was asked for
+            source += f" (debugfs: {st.exits_unavailable_reason})"
         title.update(f"KVM VM exits by reason, busiest first · from {source}")
         missing.display = False
         table.display = True
