@@ -62,6 +62,8 @@ async def test_reboot_boots_the_guest_again(hypervisor, linux_guest):
     async with running_kvmtui(hypervisor.uri) as (app, pilot):
         await select(pilot, linux_guest.name)
         await pilot.press("r")
+        await wait_for(pilot, lambda: any(n.message == f"{linux_guest.name} asked to reboot"
+                                          for n in app._notifications), 10)
         await booted(pilot, linux_guest, 2)
         assert linux_guest.state() == RUNNING
         await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "running", 10)
@@ -80,6 +82,8 @@ async def test_reset_confirmed_restarts_the_guest(hypervisor, linux_guest):
         await pilot.press("R")
         await wait_for(pilot, lambda: asking(app, ConfirmScreen))
         await pilot.press("y")
+        await wait_for(pilot, lambda: any(n.message == f"{linux_guest.name} reset"
+                                          for n in app._notifications), 10)
         await booted(pilot, linux_guest, 2)
         assert linux_guest.state() == RUNNING
 
@@ -91,9 +95,18 @@ async def test_force_off_with_confirmation(hypervisor, linux_guest):
         await pilot.press("F")
         await wait_for(pilot, lambda: asking(app, ConfirmScreen))
         assert linux_guest.name in app.screen.question
+        key = app.domain_list.selected.key
         await pilot.press("y")
-        await wait_for(pilot, lambda: shown_state(app, linux_guest.name) == "shut off", 10)
+        seen: list[str] = []  # what the row said, tick by tick, until the guest was off
+
+        def off() -> bool:
+            seen.append(app.domain_list.table.row_text(key)["state"])
+            return seen[-1] == "shut off"
+
+        await wait_for(pilot, off, 10)
+        assert "forcing off…" in seen  # QEMU takes a moment to go: the row says it is under way
         assert linux_guest.state() == SHUTOFF
+        assert any(n.message == f"{linux_guest.name} forced off" for n in app._notifications)
 
 
 async def test_managed_save_then_start_restores_without_booting(hypervisor, linux_guest):
@@ -131,13 +144,13 @@ async def test_shutdown_ignored_by_the_guest_is_overdue_and_typing_never_forces_
         for _ in range(12):  # typing y into the filter, across the timeout
             await pilot.press("y")
             await pilot.pause(0.25)
-        await wait_for(pilot, lambda: app.domain_list.table.row_text(key)["state"]
-                       == "shutdown overdue (F)", 10)
         assert not isinstance(app.screen, ConfirmScreen)
         assert firmware_guest.state() == RUNNING
         assert any(f"{firmware_guest.name} has not shut down after 1.5 s" in n.message
                    for n in app._notifications)
-        await pilot.press("escape")
+        await pilot.press("escape")  # clears the filter: the row is back
+        await wait_for(pilot, lambda: app.domain_list.table.row_text(key)["state"]
+                       == "shutdown overdue (F)", 10)
         await select(pilot, firmware_guest.name)
         await pilot.press("F")
         await wait_for(pilot, lambda: asking(app, ConfirmScreen))
