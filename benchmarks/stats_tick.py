@@ -129,7 +129,7 @@ def real_record(uri: str | None) -> dict:
         from kvmtui.virt.stats import GROUPS
 
         conn = libvirt.openReadOnly(uri)
-        for dom, record in conn.getAllDomainStats(GROUPS, 0):
+        for _dom, record in conn.getAllDomainStats(GROUPS, 0):
             if any(k.endswith("exits.sum") for k in record):
                 conn.close()
                 return record

@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kvmtui.cli import EXITS_SOURCE_HELP, positive_int, seconds_in
 
@@ -92,9 +92,9 @@ def _loop(sampler, opened, iterations: int | None, args) -> int:
     done = 0
     while iterations is None or done < iterations:
         started = time.monotonic()
-        now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
         rows = []
-        for tick, o in zip(sampler.sample_once(), opened):
+        for tick, o in zip(sampler.sample_once(), opened, strict=True):
             if tick.error:
                 print(f"kvmtui top: {tick.uri}: {tick.error}", file=sys.stderr)
                 return 1

@@ -46,7 +46,8 @@ SPICE_CHANNELS = ("<channel type='spicevmc'><target type='virtio' name='com.redh
                   "<target type='virtio' name='org.spice-space.webdav.0'/></channel>")
 AGENT = ("<channel type='unix'><source mode='bind'/>"
          "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>")
-SERIAL = "<serial type='pty'><target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console>"
+SERIAL = ("<serial type='pty'><target port='0'/></serial>"
+          "<console type='pty'><target type='serial' port='0'/></console>")
 IMG = "/var/lib/libvirt/images"
 ISO = "/var/lib/libvirt/iso"
 

@@ -206,7 +206,8 @@ class PrivateLibvirtd:
     def own_qemu_pids(self) -> list[int]:
         """QEMU processes of this daemon: named by its pid files, or living in its mount namespace."""
         mine = set()
-        for pid_file in list(self.dir.glob("run/qemu/*.pid")) + list(self.dir.glob("xdg-run/libvirt/qemu/run/*.pid")):
+        pid_files = [*self.dir.glob("run/qemu/*.pid"), *self.dir.glob("xdg-run/libvirt/qemu/run/*.pid")]
+        for pid_file in pid_files:
             try:
                 mine.add(int(pid_file.read_text().strip()))
             except (OSError, ValueError):

@@ -43,7 +43,8 @@ def write_fleet(path: Path, count: int, *, running_every: int = 2, paused_every:
 
 # Strings a libvirt user may legally give a domain or snapshot, each of which Rich or Textual
 # would read as markup if it were ever interpreted instead of shown.
-MARKUP_NAMES = ("db[link=a:b]storage", "[bold]web", "a[red]b", "x[@click=app.quit]y")  # no "/": libvirt refuses it
+# (no "/": libvirt refuses it in a name)
+MARKUP_NAMES = ("db[link=a:b]storage", "[bold]web", "a[red]b", "x[@click=app.quit]y")
 
 
 def write_markup_fleet(path: Path) -> str:

@@ -232,7 +232,8 @@ async def test_rereads_on_ctrl_r_and_when_it_comes_back(make_app, demo_uri):
     app = make_app(demo_uri)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_tree(pilot, "vm1")
-        libvirt_domain(app, "vm1").snapshotCreateXML("<domainsnapshot><name>elsewhere</name></domainsnapshot>", 0)
+        libvirt_domain(app, "vm1").snapshotCreateXML(
+            "<domainsnapshot><name>elsewhere</name></domainsnapshot>", 0)
         await pilot.press("ctrl+r")  # as in details; r is reboot, as on the list
         await wait_for(pilot, lambda: "elsewhere" in screen.snap_tree.snapshots)
         libvirt_domain(app, "vm1").snapshotCreateXML("<domainsnapshot><name>later</name></domainsnapshot>", 0)

@@ -104,7 +104,7 @@ async def test_a_disconnected_host_shows_no_figures_and_is_not_counted_as_runnin
 async def test_a_tree_that_fits_is_shown_whole_and_enter_never_reverts(make_app, demo_uri):
     app = make_app(demo_uri)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_tree(pilot, "win10")
+        await open_tree(pilot, "win10")
         dom = libvirt_domain(app, "win10")
         text = screen_text(app)
         assert all(name in text for name in dom.snapshotListNames(0))  # every node on screen

@@ -62,7 +62,8 @@ def _summary(name: str, state: DomainState, **kw) -> DomainSummary:
 def test_filter_terms_combine():
     rows = [_summary("win10", DomainState.RUNNING), _summary("win7", DomainState.SHUTOFF, id=None),
             _summary("db", DomainState.RUNNING)]
-    names = lambda text: [s.name for s in rows if parse_filter(text)(s)]
+    def names(text: str) -> list[str]:
+        return [s.name for s in rows if parse_filter(text)(s)]
     assert names("win") == ["win10", "win7"]
     assert names("WIN state:running") == ["win10"]
     assert names("state:shut-off") == ["win7"]

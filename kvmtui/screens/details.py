@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
@@ -15,7 +15,14 @@ from kvmtui.virt.domxml import parse_domain
 from kvmtui.virt.errors import is_no_domain, libvirt_message
 from kvmtui.virt.fleet import Fleet
 from kvmtui.virt.livefacts import read_live_facts
-from kvmtui.virt.models import DomainEvent, DomainKey, DomainRemoved, DomainsReloaded, DomainSummary, DomainUpdated
+from kvmtui.virt.models import (
+    DomainEvent,
+    DomainKey,
+    DomainRemoved,
+    DomainsReloaded,
+    DomainSummary,
+    DomainUpdated,
+)
 from kvmtui.widgets import details_view
 from kvmtui.widgets.formatting import count
 

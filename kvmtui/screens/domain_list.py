@@ -28,8 +28,8 @@ from kvmtui.virt.models import (
     DomainRemoved,
     DomainsReloaded,
     DomainState,
-    DomainSummary,
     DomainStats,
+    DomainSummary,
     DomainUpdated,
     StatsTick,
 )

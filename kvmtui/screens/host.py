@@ -31,7 +31,8 @@ from kvmtui.virt.models import Counter, DomainStats, StatsTick
 from kvmtui.virt.rates import counters_since, ordered
 from kvmtui.virt.stats import is_local
 from kvmtui.widgets.counters import LiveTable, exit_rows
-from kvmtui.widgets.formatting import count, human_kib, per_second as rate_text, sparkline
+from kvmtui.widgets.formatting import count, human_kib, sparkline
+from kvmtui.widgets.formatting import per_second as rate_text
 
 # Per-VM breakdown columns: the reasons an operator looks at first.
 VM_REASONS = ("total", "io", "mmio", "halt", "irq", "irq_window", "insn_emulation", "signal")

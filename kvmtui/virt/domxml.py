@@ -125,7 +125,8 @@ def _firmware(os_el: ET.Element | None) -> Firmware:
     return Firmware(
         kind="uefi" if uefi else "bios", secure_boot=secure, loader=loader_path,
         loader_type=loader.get("type") if loader is not None else None,
-        loader_readonly=_yes(loader.get("readonly")) if loader is not None and loader.get("readonly") else None,
+        loader_readonly=(_yes(loader.get("readonly"))
+                         if loader is not None and loader.get("readonly") else None),
         nvram=_text(os_el, "nvram") or _attr(os_el, "nvram/source", "file"),
         autoselect=auto)
 

@@ -39,19 +39,35 @@ def _term(term: str) -> Callable[[DomainSummary], bool]:
         if not states:
             words = ", ".join(s.word.replace(" ", "-") for s in DomainState)
             raise FilterError(f"unknown state '{value}' (one of: {words})")
-        test: Callable[[DomainSummary], bool] = lambda s, st=states: s.state in st
+        test: Callable[[DomainSummary], bool] = _in_states(states)
     elif sep and field == "host":
-        test = lambda s, v=value.lower(): v in s.host.lower() or v in s.key.uri.lower()
+        test = _on_host(value.lower())
     elif sep and field == "name":
-        test = lambda s, v=value.lower(): v in s.name.lower()
+        test = _name_has(value.lower())
     elif sep and field in ("autostart", "persistent"):
-        want = value.lower() in ("yes", "y", "true", "1", "on")
-        test = lambda s, f=field, w=want: getattr(s, f) is w
+        test = _flag_is(field, value.lower() in ("yes", "y", "true", "1", "on"))
     elif sep:
-        raise FilterError(f"unknown filter field '{field}:' (use name:, state:, host:, autostart:, persistent:)")
+        raise FilterError(f"unknown filter field '{field}:' "
+                          "(use name:, state:, host:, autostart:, persistent:)")
     else:
-        test = lambda s, v=term.lower(): v in s.name.lower()
+        test = _name_has(term.lower())
     return (lambda s: not test(s)) if negate else test
+
+
+def _in_states(states: set[DomainState]) -> Callable[[DomainSummary], bool]:
+    return lambda s: s.state in states
+
+
+def _on_host(text: str) -> Callable[[DomainSummary], bool]:
+    return lambda s: text in s.host.lower() or text in s.key.uri.lower()
+
+
+def _name_has(text: str) -> Callable[[DomainSummary], bool]:
+    return lambda s: text in s.name.lower()
+
+
+def _flag_is(field: str, want: bool) -> Callable[[DomainSummary], bool]:
+    return lambda s: getattr(s, field) is want
 
 
 def _states_starting(value: str) -> set[DomainState]:

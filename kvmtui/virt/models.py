@@ -35,7 +35,7 @@ class DomainState(enum.IntEnum):
         return "-" + self.word.replace(" ", "-")
 
     @classmethod
-    def from_word(cls, word: str) -> "DomainState | None":
+    def from_word(cls, word: str) -> DomainState | None:
         wanted = word.strip().lower().replace("-", " ").replace("_", " ")
         aliases = {"shutoff": "shut off", "off": "shut off", "inshutdown": "in shutdown",
                    "shutdown": "in shutdown", "blocked": "idle", "suspended": "paused"}
@@ -46,7 +46,7 @@ class DomainState(enum.IntEnum):
         return None
 
     @classmethod
-    def coerce(cls, value: int) -> "DomainState":
+    def coerce(cls, value: int) -> DomainState:
         try:
             return cls(value)
         except ValueError:

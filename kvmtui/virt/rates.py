@@ -26,7 +26,6 @@ from kvmtui.virt.models import (
     per_second,
 )
 
-
 # Some time counters come in whole clock ticks (a thread's utime and stime: 10 ms each), so
 # two reads of one can differ by a few ticks more than the time between them; beyond that and
 # the spread of the sampling's own reads (RateTracker.update's read_s), it is impossible.

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 
 def host_label(uri: str) -> str:
-    """'qemu+ssh://root@kvm1/system' -> 'kvm1'; 'test:///x/lab.xml' -> 'lab'; 'qemu:///system' -> 'localhost'."""
+    """'qemu+ssh://root@kvm1/system' -> 'kvm1'; 'test:///x/lab.xml' -> 'lab';
+    'qemu:///system' -> 'localhost'."""
     parts = urlsplit(uri)
     if parts.hostname:
         return parts.hostname

@@ -100,7 +100,8 @@ def cpu(details: DomainDetails, facts: LiveFacts | None) -> RenderableType:
     elif facts is not None and facts.vcpus_note:
         parts.append(Text(f"where vCPUs run: {facts.vcpus_note}", style="dim"))
     if c.hyperv or c.hyperv_mode:
-        parts.append(_heading("Hyper-V enlightenments" + (f" (mode {c.hyperv_mode})" if c.hyperv_mode else "")))
+        mode = f" (mode {c.hyperv_mode})" if c.hyperv_mode else ""
+        parts.append(_heading("Hyper-V enlightenments" + mode))
         parts.append(Text("  ".join(
             f"{f.name}{'=' + f.value if f.value else ''}{'' if f.on else ' off'}" for f in c.hyperv)))
     if c.kvm_features:

@@ -166,7 +166,7 @@ class DomainTable(ScrollView, can_focus=True):
     def row_text(self, key: DomainKey) -> dict[str, str]:
         """The cells of a domain's row as the user reads them, by column key."""
         cells = self._row_cells(self._index[key])
-        return {c.key: cell for c, cell in zip(self.columns, cells)}
+        return {c.key: cell for c, cell in zip(self.columns, cells, strict=True)}
 
     def column_labels(self) -> list[str]:
         return [c.label for c in self.columns]
@@ -219,7 +219,7 @@ class DomainTable(ScrollView, can_focus=True):
         cells = self._live.get(row)
         if cells is None:
             cells = list(self._cells[row])
-            for slot, text in zip(self._stat_slots, self._stat_cells(self._rows[row])):
+            for slot, text in zip(self._stat_slots, self._stat_cells(self._rows[row]), strict=True):
                 cells[slot] = text
             cells = self._live[row] = tuple(cells)
         return cells
@@ -355,7 +355,7 @@ class DomainTable(ScrollView, can_focus=True):
 
     def _segments(self, cells: Sequence[str], styles: Sequence[Style], base: Style) -> list[Segment]:
         segments = [Segment(" ", base)]
-        for i, (column, cell, style) in enumerate(zip(self.columns, cells, styles)):
+        for i, (column, cell, style) in enumerate(zip(self.columns, cells, styles, strict=True)):
             width = self._widths[i]
             pad = width - cell_len(cell)
             if pad < 0:

@@ -68,7 +68,7 @@ class Hypervisor:
         assert result.returncode == 0, result.stderr
         return result.stdout
 
-    def define_linux_guest(self, name: str) -> "Guest":
+    def define_linux_guest(self, name: str) -> Guest:
         disk = self.work / f"{name}.qcow2"
         serial = self.work / f"{name}.serial"
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "16M"], check=True)
@@ -96,7 +96,7 @@ class Hypervisor:
 </domain>"""
         return self._define(name, xml, serial)
 
-    def define_firmware_guest(self, name: str, kind: str = "qemu") -> "Guest":
+    def define_firmware_guest(self, name: str, kind: str = "qemu") -> Guest:
         """No OS at all: the firmware runs (real VM exits under KVM) and ignores ACPI."""
         xml = f"""<domain type='{kind}'>
   <name>{name}</name>
@@ -108,7 +108,7 @@ class Hypervisor:
 </domain>"""
         return self._define(name, xml, None)
 
-    def _define(self, name: str, xml: str, serial: Path | None) -> "Guest":
+    def _define(self, name: str, xml: str, serial: Path | None) -> Guest:
         conn = self.client()
         try:
             conn.defineXML(xml)

@@ -22,7 +22,8 @@ async def test_create_revert_delete_on_a_running_qcow2_guest(hypervisor, linux_g
         await wait_for(pilot, lambda: asking(app, CreateSnapshotScreen))
         app.screen.query_one("#name").value = "booted"
         await pilot.press("enter")  # disks and memory, internal: QEMU's savevm into the qcow2
-        await wait_for(pilot, lambda: "booted" in screen.snap_tree.snapshots if screen.snap_tree else False, 60)
+        await wait_for(pilot, lambda: screen.snap_tree is not None
+                       and "booted" in screen.snap_tree.snapshots, 60)
         snap = dom.snapshotLookupByName("booted", 0)
         assert "<memory snapshot='internal'/>" in snap.getXMLDesc(0)
         assert screen.snap_tree.snapshots["booted"].with_memory
