@@ -65,7 +65,10 @@ class KvmApp(App):
                 json.dump(list(self.tick_costs), f)
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+        # Both when a key first arrives and when it bubbles back up to the app's bindings: keys
+        # of one burst are all forwarded to the screen that was current when they arrived, and
+        # reach the bindings only later, by which time an earlier key may have opened a question.
+        if isinstance(event, (events.Key, events.Paste)):
             if self._quitting:
                 return  # keys typed after `q` in the same burst must not open screens on the way out
             screen = self.screen if self.screen_stack else None

@@ -176,8 +176,8 @@ class SnapshotScreen(Screen):
                     severity="error", timeout=10)
 
     def on_snapshots_read(self, message: SnapshotsRead) -> None:
-        if message.key != self.key:
-            return
+        if message.key != self.key or not self.alive:
+            return  # a read that ended after the user left (t escape in one burst)
         widget = self.query_one(Tree)
         keep = widget.cursor_node.data if widget.cursor_node is not None else None
         self.snap_tree, self.agent, self.version = message.tree, message.agent, message.libvirt_version
@@ -215,9 +215,17 @@ class SnapshotScreen(Screen):
         self._show_facts()
         if self.create_when_read:
             self.create_when_read = False
-            self.action_create(from_list=True)
+            if self.is_current:  # not when the user already went back (n escape in one burst)
+                self.action_create(from_list=True)
+
+    @property
+    def alive(self) -> bool:
+        """Still on the screen stack: a popped screen lingers a moment while it is removed."""
+        return self.is_attached and self in self.app.screen_stack
 
     def _put_cursor(self, node: TreeNode) -> None:
+        if not self.alive:
+            return
         self.query_one(Tree).move_cursor(node)
         self._show_facts()
 
