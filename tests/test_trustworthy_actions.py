@@ -189,3 +189,22 @@ async def test_a_vm_undefined_elsewhere_is_said_once_and_the_tree_goes_back(make
         await pilot.pause(1.0)
         said = [n for n in app._notifications if "vm1" in n.message or "vm1" in n.title]
         assert len(said) == 1 and "no longer exists" in said[0].message
+
+
+async def test_notifications_never_cover_a_question(make_app, demo_uri):
+    app = make_app(demo_uri)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await select(pilot, "db-storage")
+        for key in ("p", "p", "r"):  # three notifications, bottom right, where buttons are
+            await pilot.press(key)
+            await pilot.pause(0.1)
+        await pilot.press("F")
+        await wait_for(pilot, lambda: asking(app, ConfirmScreen))
+        await pilot.pause(0.2)
+        toasts = list(app.screen.query("Toast"))
+        assert toasts and not any(t.visible for t in toasts)
+        assert "Force off (y)" in screen_text(app) and "Cancel (n)" in screen_text(app)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is app.domain_list)
+        await pilot.pause(0.2)
+        assert any(t.visible for t in app.screen.query("Toast"))  # back where they were
