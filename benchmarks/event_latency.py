@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from private_libvirtd import PrivateLibvirtd  # noqa: E402
 
 from kvmtui.app import KvmApp  # noqa: E402
-from kvmtui.virt.fleet import Fleet  # noqa: E402
+from kvmtui.virt.session.fleet import Fleet  # noqa: E402
 
 GUEST = """<domain type='qemu'><name>latency</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from kvmtui.app import KvmApp  # noqa: E402
 from kvmtui.screens.snapshots import SnapshotScreen  # noqa: E402
-from kvmtui.virt.fleet import Fleet  # noqa: E402
+from kvmtui.virt.session.fleet import Fleet  # noqa: E402
 
 NS = "http://libvirt.org/schemas/domain/test/1.0"
 

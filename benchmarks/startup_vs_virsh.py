@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fleets import write_fleet  # noqa: E402
+from tests.helpers import write_fleet  # noqa: E402
 
 
 def time_virsh(uri: str) -> float:

@@ -38,7 +38,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fleets import write_fleet  # noqa: E402
+from tests.helpers import write_fleet  # noqa: E402
 
 
 def drain(fd: int, seconds: float, marker: bytes | None = None) -> bytes:
@@ -93,8 +93,8 @@ def virsh_poll_cpu(uri: str, polls: int = 5) -> float:
 
 
 def calls_per_tick(uri: str, ticks: int = 10) -> float:
-    from kvmtui.virt.connection import Connection
-    from kvmtui.virt.stats import StatsSampler
+    from kvmtui.virt.perf.stats import StatsSampler
+    from kvmtui.virt.session.connection import Connection
 
     class Counting:
         def __init__(self, conn):
@@ -126,7 +126,7 @@ def real_record(uri: str | None) -> dict:
     if uri:
         import libvirt
 
-        from kvmtui.virt.stats import GROUPS
+        from kvmtui.virt.perf.stats import GROUPS
 
         conn = libvirt.openReadOnly(uri)
         for _dom, record in conn.getAllDomainStats(GROUPS, 0):
@@ -142,8 +142,8 @@ COUNTER_SUFFIXES = (".sum", ".time", ".wait", ".delay", ".bytes", ".reqs")
 
 def parse_cost(record: dict, domains: int, ticks: int = 20) -> tuple[float, int]:
     from kvmtui.virt.models import DomainKey
-    from kvmtui.virt.rates import RateTracker
-    from kvmtui.virt.stats import parse_record
+    from kvmtui.virt.perf.rates import RateTracker
+    from kvmtui.virt.perf.stats import parse_record
 
     keys = [DomainKey("qemu:///system", f"00000000-0000-4000-8000-{i:012d}")
             for i in range(domains)]

@@ -19,10 +19,10 @@ from kvmtui.screens.guarded import GuardedModal
 from kvmtui.screens.help import HelpScreen
 from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.screens.snapshots import SnapshotScreen
-from kvmtui.virt.actionlog import ActionLog
-from kvmtui.virt.fleet import Fleet
+from kvmtui.virt.domain.actionlog import ActionLog
 from kvmtui.virt.models import Change, ConnectionStatus, DomainSummary, StatsTick
-from kvmtui.virt.stats import DEFAULT_INTERVAL_S, StatsSampler
+from kvmtui.virt.perf.stats import DEFAULT_INTERVAL_S, StatsSampler
+from kvmtui.virt.session.fleet import Fleet
 
 # Refresh intervals '+' and '-' step through, in seconds.
 REFRESH_STEPS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)

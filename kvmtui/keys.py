@@ -1,8 +1,15 @@
-"""One key map for every screen: what the footer shows and what `?` lists."""
+"""Every key kvmtui has, one map for all screens: the footer shows it, `?` lists it from here.
+
+Each binding has an id, and HELP says what it does by id: the help screen is built from these
+lists alone, so it cannot drift from what the keys do (a test checks that every binding has its
+row).
+"""
 
 from __future__ import annotations
 
 from textual.binding import Binding
+
+# -- the list ------------------------------------------------------------------------------
 
 # Power keys act on the selected VM; each is shown only when it makes sense for its state.
 POWER_BINDINGS = [
@@ -30,6 +37,17 @@ LIST_BINDINGS = [
     Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
 ]
 
+TABLE_BINDINGS = [
+    Binding("up,k", "cursor(-1)", "Up", id="cursor_up", show=False),
+    Binding("down,j", "cursor(1)", "Down", id="cursor_down", show=False),
+    Binding("pageup", "page(-1)", "Page up", id="page_up", show=False),
+    Binding("pagedown", "page(1)", "Page down", id="page_down", show=False),
+    Binding("home", "first", "First", id="first", show=False),
+    Binding("end", "last", "Last", id="last", show=False),
+    Binding("left", "scroll_left", "Left", id="scroll_left", show=False),
+    Binding("right", "scroll_right", "Right", id="scroll_right", show=False),
+]
+
 APP_BINDINGS = [
     Binding("plus", "refresh_interval(1)", "Slower refresh", id="slower", show=False),
     Binding("minus", "refresh_interval(-1)", "Faster refresh", id="faster", show=False),
@@ -37,39 +55,144 @@ APP_BINDINGS = [
     Binding("q", "quit", "Quit", id="quit"),
 ]
 
-# The help screen's table: key, what it does, and (dim) when it applies.
-HELP_ROWS = [
-    ("↑ ↓ j k", "move; PgUp PgDn page; Home End first, last", ""),
-    ("enter", "details: overview, CPU, memory, disks, NICs, XML…", ""),
-    ("1-7 ← →", "in details: show a tab; escape goes back", ""),
-    ("t", "snapshot tree: v revert, n new, D delete (each asks)", ""),
-    ("space enter", "in the tree: open / close a branch; a / A all", ""),
-    ("X  ctrl+r", "in the tree: the snapshot's XML / read again", ""),
-    ("n", "new snapshot of the selected VM", ""),
-    ("x", "performance: vCPUs, QEMU process, KVM VM exits", ""),
-    ("H", "host: node, virtualization features, KVM exits", ""),
-    ("+  -", "refresh the figures less / more often", ""),
-    ("s", "start; restore a saved VM; wake a suspended one", "off"),
-    ("d", "shutdown: ask the guest to power off (ACPI)", "running"),
-    ("r", "reboot: ask the guest to restart", "running"),
-    ("p", "pause / resume", "running"),
-    ("F", "force off (destroy): cut the power now; asks", "active"),
-    ("R", "reset: press the reset button; asks first", "running"),
-    ("M", "managed save: memory to disk and stop; asks", "running"),
-    ("/", "filter: name, state:running, host:kvm1, -term", ""),
-    ("o  O", "next sort column / reverse the order", ""),
-    ("escape", "clear the filter; close a dialog", ""),
-    ("y  n", "answer a question (enter = the safe button)", ""),
-    ("?  q", "this help / quit", ""),
+# -- a VM's screens ------------------------------------------------------------------------
+
+BACK_BINDINGS = [Binding("escape", "back", "Back", id="back")]
+
+DETAILS_TABS = [("overview", "Overview"), ("cpu", "CPU"), ("memory", "Memory"),
+                ("disks", "Disks"), ("nics", "NICs"), ("devices", "Devices"), ("xml", "XML")]
+DETAILS_BINDINGS = [
+    *BACK_BINDINGS,
+    *[Binding(str(i), f"show_tab('{tab}')", label, id=f"tab_{tab}", show=False)
+      for i, (tab, label) in enumerate(DETAILS_TABS, 1)],
+    Binding("right,l", "next_tab(1)", "Next tab", id="next_tab", show=False),
+    Binding("left,h", "next_tab(-1)", "Previous tab", id="previous_tab", show=False),
+    Binding("ctrl+r", "reload", "Reload", id="reload", show=False),
 ]
 
-# The help rows of keys that change something: not listed on a read-only connection.
-ACTING_HELP_KEYS = {"s", "d", "r", "p", "F", "R", "M", "n"}
+TREE_WIDGET_BINDINGS = [Binding("space", "toggle_node", "Open/close", id="toggle_node")]
+SNAPSHOT_BINDINGS = [
+    *BACK_BINDINGS,
+    Binding("a", "expand_all(True)", "Open all", id="expand_all"),
+    Binding("A", "expand_all(False)", "Close all", id="collapse_all", show=False),
+    Binding("n", "create", "New", id="snapshot_create"),
+    Binding("v", "revert", "Revert", id="snapshot_revert"),
+    Binding("D,delete", "delete", "Delete", id="snapshot_delete"),
+    Binding("X", "toggle_xml", "XML", id="snapshot_xml"),
+    Binding("ctrl+r", "reread", "Re-read", id="reread", show=False),
+]
+
+# -- questions and help --------------------------------------------------------------------
+
+CONFIRM_BINDINGS = [
+    Binding("y", "answer(True)", "Yes", id="yes", show=False),
+    Binding("n", "answer(False)", "No", id="no", show=False),
+    Binding("escape", "answer(False)", "Cancel", id="cancel", show=False),
+]
+CHOICE_BINDINGS = [
+    Binding("escape", "cancel", "Cancel", id="cancel", show=False),
+    Binding("n", "cancel", "Cancel", id="no", show=False),
+    Binding("y", "accept", "Yes", id="yes", show=False),
+    Binding("1", "pick(0)", id="choice_1", show=False),
+    Binding("2", "pick(1)", id="choice_2", show=False),
+    Binding("3", "pick(2)", id="choice_3", show=False),
+]
+CREATE_BINDINGS = [
+    Binding("escape", "cancel", "Cancel", id="cancel_create", show=False, priority=True),
+]
+HELP_BINDINGS = [
+    Binding("escape", "close", "Close", id="close_help"),
+    Binding("question_mark", "close", "Close", id="close_help_again", show=False),
+    Binding("q", "close", "Close", id="close_help_q", show=False),
+]
+
+# -- what `?` says ---------------------------------------------------------------------------
+
+# binding id -> (what it does, when it applies). Bindings with the same text are one row, their
+# keys listed together.
+HELP: dict[str, tuple[str, str]] = {
+    "help": ("this help", ""), "quit": ("quit", ""),
+    "slower": ("refresh the figures less / more often", ""),
+    "faster": ("refresh the figures less / more often", ""),
+    **{i: ("move; page; first, last; scroll sideways", "") for i in (
+        "cursor_up", "cursor_down", "page_up", "page_down", "first", "last", "scroll_left",
+        "scroll_right")},
+    "details": ("details: overview, CPU, memory, disks, NICs, XML…", ""),
+    "snapshots": ("snapshot tree of the selected VM", ""),
+    "new_snapshot": ("new snapshot of the selected VM", ""),
+    "performance": ("performance: vCPUs, QEMU process, KVM VM exits", ""),
+    "host": ("host: node, virtualization features, KVM exits", ""),
+    "filter": ("filter: name, state:running, host:kvm1, -term", ""),
+    "sort": ("next sort column / reverse the order", ""),
+    "reverse_sort": ("next sort column / reverse the order", ""),
+    "clear_filter": ("clear the filter", ""),
+    "start": ("start; restore a saved VM; wake a suspended one", "off"),
+    "restore": ("start; restore a saved VM; wake a suspended one", "off"),
+    "wakeup": ("start; restore a saved VM; wake a suspended one", "off"),
+    "shutdown": ("shutdown: ask the guest to power off (ACPI)", "running"),
+    "reboot": ("reboot: ask the guest to restart", "running"),
+    "pause": ("pause / resume", "running"),
+    "resume": ("pause / resume", "running"),
+    "force_off": ("force off (destroy): cut the power now; asks", "active"),
+    "reset": ("reset: press the reset button; asks first", "running"),
+    "managed_save": ("managed save: memory to disk and stop; asks", "running"),
+    "back": ("back to where you came from", ""),
+    **{f"tab_{tab}": ("show a tab", "") for tab, _ in DETAILS_TABS},
+    "next_tab": ("next / previous tab", ""), "previous_tab": ("next / previous tab", ""),
+    "reload": ("read the VM again", ""),
+    "toggle_node": ("open / close a branch (enter too)", ""),
+    "expand_all": ("open all branches / close all", ""),
+    "collapse_all": ("open all branches / close all", ""),
+    "snapshot_create": ("new snapshot", ""),
+    "snapshot_revert": ("revert to the selected snapshot; asks", ""),
+    "snapshot_delete": ("delete the selected snapshot; asks how", ""),
+    "snapshot_xml": ("the snapshot's XML / its facts", ""),
+    "reread": ("read the snapshots again", ""),
+    "yes": ("yes: do it (typed after the question appeared)", ""),
+    "no": ("no / cancel (enter takes the highlighted, safe button)", ""),
+    "cancel": ("no / cancel (enter takes the highlighted, safe button)", ""),
+    **{f"choice_{i}": ("pick a choice", "") for i in (1, 2, 3)},
+    "cancel_create": ("new snapshot: cancel (enter in a field creates)", ""),
+    "close_help": ("close this help", ""), "close_help_again": ("close this help", ""),
+    "close_help_q": ("close this help", ""),
+}
+
+# Bindings that change a VM or a snapshot: not listed on a read-only connection.
+ACTING = {"start", "restore", "wakeup", "shutdown", "reboot", "pause", "resume", "force_off",
+          "reset", "managed_save", "new_snapshot", "snapshot_create", "snapshot_revert",
+          "snapshot_delete"}
+
+HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
+    ("Everywhere", APP_BINDINGS),
+    ("The list", [*TABLE_BINDINGS, *LIST_BINDINGS, *POWER_BINDINGS]),
+    ("Details (enter)", DETAILS_BINDINGS),
+    ("Snapshot tree (t)", [*TREE_WIDGET_BINDINGS, *SNAPSHOT_BINDINGS]),
+    ("Performance (x), host (H)", BACK_BINDINGS),
+    ("Questions", [*CONFIRM_BINDINGS, *CHOICE_BINDINGS, *CREATE_BINDINGS]),
+]
+
+_KEY_NAMES = {"up": "↑", "down": "↓", "left": "←", "right": "→", "pageup": "PgUp",
+              "pagedown": "PgDn", "home": "Home", "end": "End", "question_mark": "?",
+              "slash": "/", "plus": "+", "minus": "-", "delete": "del"}
+
+
+def key_text(binding: Binding) -> str:
+    return " ".join(_KEY_NAMES.get(k, k) for k in binding.key.split(","))
 
 
 def help_rows(readonly: bool) -> list[tuple[str, str, str]]:
-    if not readonly:
-        return list(HELP_ROWS)
-    rows = [row for row in HELP_ROWS if row[0] not in ACTING_HELP_KEYS]
-    return [("t", "snapshot tree (browse only: read-only)", "") if key == "t" else (key, what, when)
-            for key, what, when in rows]
+    """(keys, what, when) rows, a section title as a row of its own (what and when empty)."""
+    rows: list[tuple[str, str, str]] = []
+    for title, bindings in HELP_SECTIONS:
+        merged: dict[tuple[str, str], list[str]] = {}
+        for binding in bindings:
+            if readonly and binding.id in ACTING:
+                continue
+            text = HELP[binding.id or ""]
+            keys = merged.setdefault(text, [])
+            for key in key_text(binding).split():
+                if key not in keys:
+                    keys.append(key)
+        rows.append((title, "", ""))
+        rows.extend((" ".join(keys), what, when) for (what, when), keys in merged.items())
+    return rows

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from kvmtui.virt.actionlog import ActionRecord
+from kvmtui.virt.domain.actionlog import ActionRecord
+from kvmtui.virt.domain.power import PowerAction
 from kvmtui.virt.models import Change, DomainKey
-from kvmtui.virt.power import PowerAction
 
 
 @dataclass

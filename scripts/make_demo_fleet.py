@@ -6,7 +6,7 @@ enlightenments and SPICE clipboard/file-sharing channels, bridged and macvtap ne
 and raw disks, an SMP topology, every domain state, and snapshot trees.  Snapshots are embedded
 with a copy of their domain, as libvirt stores them, so the test driver loads them silently.
 
-Run it after changing the lab; tests/test_demo_fleet.py fails when the shipped file is stale.
+Run it after changing the lab; tests/pure/test_demo_fleet.py fails when the shipped file is stale.
 """
 
 from __future__ import annotations

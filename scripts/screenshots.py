@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kvmtui.app import KvmApp  # noqa: E402
-from kvmtui.virt.demo import apply_demo_settings, demo_fleet_path  # noqa: E402
-from kvmtui.virt.fleet import Fleet  # noqa: E402
+from kvmtui.virt.session.demo import apply_demo_settings, demo_fleet_path  # noqa: E402
+from kvmtui.virt.session.fleet import Fleet  # noqa: E402
 
 SHOTS = [  # file name, terminal size, keys pressed first
     ("domain-list", (100, 30), []),

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
+from kvmtui.keys import CONFIRM_BINDINGS
 from kvmtui.screens.guarded import GuardedModal
 
 
@@ -14,11 +14,7 @@ class ConfirmScreen(GuardedModal[bool]):
     """Dismisses with True only on an explicit yes (`y` or the danger button), typed after the
     question was on screen."""
 
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", show=False),
-        Binding("n", "answer(False)", "No", show=False),
-        Binding("escape", "answer(False)", "Cancel", show=False),
-    ]
+    BINDINGS = CONFIRM_BINDINGS
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }

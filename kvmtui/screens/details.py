@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
+from kvmtui.keys import DETAILS_BINDINGS, DETAILS_TABS
 from kvmtui.messages import DetailsFailed, DetailsLoaded, FleetChanged
-from kvmtui.virt.domxml import parse_domain
-from kvmtui.virt.errors import is_no_domain, libvirt_message
-from kvmtui.virt.fleet import Fleet
-from kvmtui.virt.livefacts import read_live_facts
+from kvmtui.virt.domain.domxml import parse_domain
+from kvmtui.virt.domain.livefacts import read_live_facts
 from kvmtui.virt.models import (
     DomainEvent,
     DomainKey,
@@ -23,11 +21,12 @@ from kvmtui.virt.models import (
     DomainSummary,
     DomainUpdated,
 )
+from kvmtui.virt.session.errors import is_no_domain, libvirt_message
+from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets import details_view
 from kvmtui.widgets.formatting import count
 
-TABS = [("overview", "Overview"), ("cpu", "CPU"), ("memory", "Memory"), ("disks", "Disks"),
-        ("nics", "NICs"), ("devices", "Devices"), ("xml", "XML")]
+TABS = DETAILS_TABS
 
 
 class DomainVanished(Message):
@@ -39,14 +38,7 @@ class DomainVanished(Message):
 
 
 class DomainDetailsScreen(Screen):
-    BINDINGS = [
-        Binding("escape", "back", "Back"),
-        *[Binding(str(i), f"show_tab('{tab}')", label, show=False)
-          for i, (tab, label) in enumerate(TABS, 1)],
-        Binding("right,l", "next_tab(1)", "Next tab", show=False),
-        Binding("left,h", "next_tab(-1)", "Previous tab", show=False),
-        Binding("ctrl+r", "reload", "Reload", show=False),
-    ]
+    BINDINGS = DETAILS_BINDINGS
 
     DEFAULT_CSS = """
     DomainDetailsScreen #title { height: 1; padding: 0 1; background: $panel; text-style: bold;

@@ -18,9 +18,8 @@ from kvmtui.screens.details import DomainDetailsScreen
 from kvmtui.screens.host import HostScreen
 from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.screens.snapshots import SnapshotScreen
-from kvmtui.virt.errors import libvirt_message
-from kvmtui.virt.filtering import BUSIEST_FIRST, SORTS, DomainFilter, FilterError, parse_filter
-from kvmtui.virt.fleet import Fleet
+from kvmtui.virt.domain.filtering import BUSIEST_FIRST, SORTS, DomainFilter, FilterError, parse_filter
+from kvmtui.virt.domain.power import SPECS, PowerAction, available, perform, why_not
 from kvmtui.virt.models import (
     ConnectionChanged,
     ConnectionStatus,
@@ -33,7 +32,8 @@ from kvmtui.virt.models import (
     DomainUpdated,
     StatsTick,
 )
-from kvmtui.virt.power import SPECS, PowerAction, available, perform, why_not
+from kvmtui.virt.session.errors import libvirt_message
+from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets.domain_table import SPARK_WIDTH, DomainTable
 from kvmtui.widgets.fleet_header import FleetHeader
 

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from kvmtui.keys import help_rows
+from kvmtui.keys import HELP_BINDINGS, help_rows
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("question_mark", "close", "Close", show=False),
-        Binding("q", "close", "Close", show=False),
-    ]
+    BINDINGS = HELP_BINDINGS
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -34,11 +30,14 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_edge=False, pad_edge=False)
-        table.add_column("Key", style="bold", no_wrap=True)
+        table.add_column("Key", style="bold", max_width=16)
         table.add_column("Action")
         table.add_column("When", style="dim")
         for key, action, when in help_rows(self.readonly):
-            table.add_row(key, action, when)
+            if not action:  # a section
+                table.add_row(Text(key, style="bold underline"), "", "")
+            else:
+                table.add_row(Text(key), Text(action), Text(when))
         with VerticalScroll():
             yield Static("kvmtui keys · escape closes · a key works only where it applies", id="title")
             if self.readonly:

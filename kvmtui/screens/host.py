@@ -9,16 +9,15 @@ import time
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from kvmtui.virt import kvmstat
-from kvmtui.virt.errors import libvirt_message
-from kvmtui.virt.exitnames import reason_key
-from kvmtui.virt.fleet import Fleet
-from kvmtui.virt.host import (
+from kvmtui.keys import BACK_BINDINGS
+from kvmtui.virt.models import Counter, DomainStats, StatsTick
+from kvmtui.virt.perf import kvmstat
+from kvmtui.virt.perf.exitnames import reason_key
+from kvmtui.virt.perf.host import (
     HostUsage,
     NodeFacts,
     VirtFeatures,
@@ -27,9 +26,10 @@ from kvmtui.virt.host import (
     node_facts,
     remote_virt_features,
 )
-from kvmtui.virt.models import Counter, DomainStats, StatsTick
-from kvmtui.virt.rates import counters_since, ordered
-from kvmtui.virt.stats import is_local
+from kvmtui.virt.perf.rates import counters_since, ordered
+from kvmtui.virt.perf.stats import is_local
+from kvmtui.virt.session.errors import libvirt_message
+from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets.counters import LiveTable, exit_rows
 from kvmtui.widgets.formatting import count, human_kib, sparkline
 from kvmtui.widgets.formatting import per_second as rate_text
@@ -53,7 +53,7 @@ def summed_exits(stats: list[DomainStats]) -> dict[str, Counter]:
 
 
 class HostScreen(Screen):
-    BINDINGS = [Binding("escape", "back", "Back")]
+    BINDINGS = BACK_BINDINGS
 
     DEFAULT_CSS = """
     HostScreen #title { height: 1; padding: 0 1; background: $panel; text-style: bold;

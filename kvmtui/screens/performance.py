@@ -11,14 +11,12 @@ from collections import deque
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from kvmtui.keys import BACK_BINDINGS
 from kvmtui.messages import FleetChanged
-from kvmtui.virt.fleet import Fleet
-from kvmtui.virt.kvmstat import QemuProcesses
 from kvmtui.virt.models import (
     DomainKey,
     DomainRemoved,
@@ -27,9 +25,11 @@ from kvmtui.virt.models import (
     DomainUpdated,
     StatsTick,
 )
-from kvmtui.virt.qemuproc import ProcessSample, QemuProcessWatch
-from kvmtui.virt.rates import ordered
-from kvmtui.virt.stats import explain_missing_exits, is_local
+from kvmtui.virt.perf.kvmstat import QemuProcesses
+from kvmtui.virt.perf.qemuproc import ProcessSample, QemuProcessWatch
+from kvmtui.virt.perf.rates import ordered
+from kvmtui.virt.perf.stats import explain_missing_exits, is_local
+from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets.counters import LiveTable, exit_rows, vcpu_rows
 from kvmtui.widgets.formatting import count, human_kib, human_rate, percent, sparkline
 
@@ -37,7 +37,7 @@ HISTORY = 60
 
 
 class PerformanceScreen(Screen):
-    BINDINGS = [Binding("escape", "back", "Back")]
+    BINDINGS = BACK_BINDINGS
 
     DEFAULT_CSS = """
     PerformanceScreen #title { height: 1; padding: 0 1; background: $panel; text-style: bold;

@@ -8,12 +8,12 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
+from kvmtui.keys import CHOICE_BINDINGS, CREATE_BINDINGS
 from kvmtui.screens.guarded import GuardedModal
-from kvmtui.virt import snapshots as snaps
+from kvmtui.virt.domain import snapshots as snaps
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -35,14 +35,7 @@ DIALOG_CSS = """
 class _Choice(GuardedModal):
     """A question with numbered choices (1, 2, 3 pick one); Cancel is focused first."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", show=False),
-        Binding("n", "cancel", "Cancel", show=False),
-        Binding("y", "accept", "Yes", show=False),
-        Binding("1", "pick(0)", show=False),
-        Binding("2", "pick(1)", show=False),
-        Binding("3", "pick(2)", show=False),
-    ]
+    BINDINGS = CHOICE_BINDINGS
 
     picked = 0
 
@@ -199,7 +192,7 @@ class CreateSnapshotScreen(GuardedModal):
     """Name (a readable timestamp by default), description and kind; validated before sending."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="CreateSnapshotScreen")
-    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False, priority=True)]
+    BINDINGS = CREATE_BINDINGS
 
     def __init__(self, vm: str, running: bool, agent: bool, existing: set[str]) -> None:
         super().__init__()

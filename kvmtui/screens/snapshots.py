@@ -8,12 +8,12 @@ from xml.etree import ElementTree as ET
 from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tree
 from textual.widgets.tree import TreeNode
 
+from kvmtui.keys import SNAPSHOT_BINDINGS, TREE_WIDGET_BINDINGS
 from kvmtui.messages import FleetChanged, SnapshotDone, SnapshotsRead, SnapshotsReadFailed
 from kvmtui.screens.snapshot_dialogs import (
     CreateRequest,
@@ -22,11 +22,11 @@ from kvmtui.screens.snapshot_dialogs import (
     RevertScreen,
     shown_as_typed,
 )
-from kvmtui.virt import snapshots as snaps
-from kvmtui.virt.actionlog import ActionRecord
-from kvmtui.virt.errors import is_no_domain, libvirt_message
-from kvmtui.virt.fleet import Fleet
+from kvmtui.virt.domain import snapshots as snaps
+from kvmtui.virt.domain.actionlog import ActionRecord
 from kvmtui.virt.models import DomainEvent, DomainKey, DomainRemoved, DomainSummary, DomainUpdated
+from kvmtui.virt.session.errors import is_no_domain, libvirt_message
+from kvmtui.virt.session.fleet import Fleet
 
 
 def _when(created: int) -> str:
@@ -73,7 +73,7 @@ def snapshot_facts(tree: snaps.SnapshotTree, name: str) -> Text:
 class SnapshotTreeWidget(Tree):
     """Textual's Tree, with its open/close key in the footer: branches must never hide unseen."""
 
-    BINDINGS = [Binding("space", "toggle_node", "Open/close", id="toggle_node")]
+    BINDINGS = TREE_WIDGET_BINDINGS
 
 
 def done_text(record: ActionRecord) -> str:
@@ -91,16 +91,7 @@ def done_text(record: ActionRecord) -> str:
 
 
 class SnapshotScreen(Screen):
-    BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("a", "expand_all(True)", "Open all", id="expand_all"),
-        Binding("A", "expand_all(False)", "Close all", id="collapse_all", show=False),
-        Binding("n", "create", "New", id="snapshot_create"),
-        Binding("v", "revert", "Revert", id="snapshot_revert"),
-        Binding("D,delete", "delete", "Delete", id="snapshot_delete"),
-        Binding("X", "toggle_xml", "XML"),
-        Binding("ctrl+r", "reread", "Re-read", id="reread", show=False),
-    ]
+    BINDINGS = SNAPSHOT_BINDINGS
     # the keys that change snapshots: hidden, and explained when pressed, on a read-only link
     CHANGES = {"create", "revert", "delete"}
 

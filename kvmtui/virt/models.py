@@ -144,7 +144,7 @@ class DomainsReloaded:
 Change = DomainUpdated | DomainRemoved | DomainEvent | ConnectionChanged | DomainsReloaded
 
 
-# Performance samples (virt/stats.py makes them).  Raw counters are what libvirt or debugfs
+# Performance samples (virt/perf/stats.py makes them).  Raw counters are what libvirt or debugfs
 # said at one instant; DomainStats adds the rates computed against the previous sample.
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from textual.widgets import DataTable
 
-from kvmtui.virt.exitnames import describe
 from kvmtui.virt.models import Counter, VcpuStats
+from kvmtui.virt.perf.exitnames import describe
 from kvmtui.widgets.formatting import per_second, percent, sparkline
 
 MAX_VCPU_COLUMNS = 16

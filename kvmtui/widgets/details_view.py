@@ -12,10 +12,10 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from kvmtui.virt.details import DomainDetails
-from kvmtui.virt.livefacts import LiveFacts
+from kvmtui.virt.domain.details import DomainDetails
+from kvmtui.virt.domain.livefacts import LiveFacts
 from kvmtui.virt.models import DomainSummary
-from kvmtui.virt.uris import display_uri
+from kvmtui.virt.session.uris import display_uri
 from kvmtui.widgets.formatting import count, human_kib, yes_no
 from kvmtui.widgets.topology import topology_text
 

@@ -16,7 +16,6 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -24,7 +23,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input
 
-from kvmtui.virt.filtering import BUSIEST_FIRST
+from kvmtui.keys import TABLE_BINDINGS
+from kvmtui.virt.domain.filtering import BUSIEST_FIRST
 from kvmtui.virt.models import DomainKey, DomainStats, DomainSummary
 from kvmtui.widgets.formatting import human_kib, human_rate, percent, sparkline, yes_no
 
@@ -64,16 +64,7 @@ GAP = 2  # spaces between columns
 class DomainTable(ScrollView, can_focus=True):
     """Rows of domains with a row cursor; the header line stays put while rows scroll."""
 
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("left", "scroll_left", "Left", show=False),
-        Binding("right", "scroll_right", "Right", show=False),
-    ]
+    BINDINGS = TABLE_BINDINGS
 
     COMPONENT_CLASSES = {
         "domain-table--header",

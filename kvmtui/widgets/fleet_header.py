@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from kvmtui.virt.models import ConnectionStatus, DomainState, DomainSummary
-from kvmtui.virt.uris import display_uri
+from kvmtui.virt.session.uris import display_uri
 
 # Always shown, even at zero, as `1000 domains · 500 running · 0 paused` reads.
 _MAIN_STATES = (DomainState.RUNNING, DomainState.PAUSED, DomainState.SHUTOFF)

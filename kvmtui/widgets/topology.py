@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from kvmtui.virt.details import Cpu
-from kvmtui.virt.livefacts import VcpuNow
+from kvmtui.virt.domain.details import Cpu
+from kvmtui.virt.domain.livefacts import VcpuNow
 from kvmtui.widgets.formatting import count
 
 

@@ -1,4 +1,4 @@
-"""Tier 3: a private libvirtd running real QEMU guests, driven through the TUI.
+"""The integration tier: a private libvirtd running real QEMU guests, driven through the TUI.
 
 The daemon has its own directories and socket (scripts/private_libvirtd.py), so the host's own
 VMs, networks and configuration are never seen. Guests are built from Debian packages at test
@@ -32,7 +32,7 @@ _counter = itertools.count(1)
 @contextlib.asynccontextmanager
 async def running_kvmtui(uri: str, **options):
     """kvmtui on a URI, in a 100x30 headless terminal: yields (app, pilot)."""
-    from tests.conftest import open_app
+    from tests.helpers import open_app
 
     app = open_app(uri, **options)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 from kvmtui.screens.details import DomainDetailsScreen
-from tests.conftest import open_from_list, screen_text, wait_for
+from tests.helpers import open_from_list, screen_text, wait_for
 from tests.integration.conftest import running_kvmtui
 
 

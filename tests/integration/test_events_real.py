@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 from tests.integration.conftest import running_kvmtui
 from tests.integration.test_power_real import shown_state
 

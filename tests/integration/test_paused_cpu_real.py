@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.virt.models import DomainState
-from tests.conftest import open_from_list, screen_text, wait_for
+from tests.helpers import open_from_list, screen_text, wait_for
 from tests.integration.conftest import running_kvmtui
 
 

@@ -15,10 +15,10 @@ import sys
 import pytest
 
 from kvmtui.screens.performance import PerformanceScreen
-from kvmtui.virt import kvmstat
-from kvmtui.virt.exitnames import reason_key
 from kvmtui.virt.models import DomainState
-from tests.conftest import open_from_list, screen_text, wait_for
+from kvmtui.virt.perf import kvmstat
+from kvmtui.virt.perf.exitnames import reason_key
+from tests.helpers import open_from_list, screen_text, wait_for
 from tests.integration.conftest import running_kvmtui
 
 

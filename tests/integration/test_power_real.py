@@ -5,7 +5,7 @@ from __future__ import annotations
 import libvirt
 
 from kvmtui.screens.confirm import ConfirmScreen
-from tests.conftest import asking, select, wait_for
+from tests.helpers import asking, select, wait_for
 from tests.integration.conftest import running_kvmtui
 
 RUNNING, PAUSED, SHUTOFF = (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_PAUSED,

@@ -9,7 +9,7 @@ import subprocess
 import libvirt
 
 from kvmtui.virt.models import ConnectionStatus
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 from tests.integration.conftest import running_kvmtui
 from tests.integration.test_power_real import shown_state
 

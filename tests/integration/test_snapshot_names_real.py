@@ -9,7 +9,7 @@ from textual import events
 
 from kvmtui.screens.snapshot_dialogs import CreateSnapshotScreen
 from kvmtui.screens.snapshots import SnapshotScreen
-from tests.conftest import asking, open_from_list, wait_for
+from tests.helpers import asking, open_from_list, wait_for
 from tests.integration.conftest import running_kvmtui
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from kvmtui.screens.snapshot_dialogs import DeleteScreen, RevertScreen
 from kvmtui.screens.snapshots import SnapshotScreen
-from tests.conftest import asking, open_from_list, wait_for
+from tests.helpers import asking, open_from_list, put_cursor_on, wait_for
 from tests.integration.conftest import running_kvmtui
-from tests.test_snapshot_tree import put_cursor_on
 
 
 def listed(hypervisor, name: str) -> set[str]:

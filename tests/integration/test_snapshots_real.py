@@ -6,7 +6,7 @@ import libvirt
 
 from kvmtui.screens.snapshot_dialogs import CreateSnapshotScreen, DeleteScreen, RevertScreen
 from kvmtui.screens.snapshots import SnapshotScreen
-from tests.conftest import asking, open_from_list, wait_for
+from tests.helpers import asking, open_from_list, wait_for
 from tests.integration.conftest import running_kvmtui
 
 

@@ -1,0 +1,2 @@
+"""Performance: the bulk stats sampler, rates, KVM exit counters (libvirt and debugfs), QEMU
+processes and the host."""

@@ -1,0 +1,339 @@
+"""The stats sampler: one getAllDomainStats call per connection per tick, rates from deltas.
+
+The sampler thread reads every connection, turns each record into a RawSample, lets the
+connection's RateTracker add rates, and hands a StatsTick to `on_tick`. The next tick is armed
+only after the last one finished; when a tick overruns, the missed ones are skipped, not queued.
+A tick that fails in any way reaches `on_tick` with its error, and sampling goes on.
+KVM exit counters come from libvirt's per-vCPU stats (any URI); for a local domain whose record
+has none, from KVM's debugfs (matched by QEMU process id); else the sample says why there are none.
+With exits_source "debugfs", debugfs comes first and libvirt's counters are the fallback; the
+sample then says why debugfs could not be used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
+
+import libvirt
+
+from kvmtui.virt.models import (
+    DomainKey,
+    DomainState,
+    ExitCounts,
+    RawSample,
+    StatsTick,
+    VcpuRaw,
+)
+from kvmtui.virt.perf import kvmstat
+from kvmtui.virt.perf.exitnames import reason_key
+from kvmtui.virt.perf.rates import RateTracker
+from kvmtui.virt.session.errors import libvirt_message
+
+GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
+          | libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_VCPU
+          | libvirt.VIR_DOMAIN_STATS_INTERFACE | libvirt.VIR_DOMAIN_STATS_BLOCK)
+# NOWAIT: a domain busy with a job (starting, migrating, a slow monitor) is reported with what
+# libvirt has at hand instead of holding up the whole tick for every other domain.
+STATS_FLAGS = getattr(libvirt, "VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT", 0)
+EXIT_SOURCES = ("auto", "libvirt", "debugfs")
+DEFAULT_INTERVAL_S = 1.0
+# Faster than 0.2 s, a 1000-domain tick no longer fits; an hour is as slow as a figure still
+# means "now" (and far below what timed waits accept).
+MIN_INTERVAL_S = 0.2
+MAX_INTERVAL_S = 3600.0
+
+
+def _int(record: dict, name: str) -> int | None:
+    value = record.get(name)
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _sum(record: dict, prefix: str, count_name: str, field: str) -> int | None:
+    count = _int(record, count_name)
+    if not count:
+        return None
+    values = [_int(record, f"{prefix}.{i}.{field}") for i in range(count)]
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+# Field name -> (vCPU index, reason key) or None: the same ~100 names come back every tick for
+# every domain, so each is taken apart once.
+_VCPU_COUNTER: dict[str, tuple[int, str] | None] = {}
+
+
+def _vcpu_counter(field: str) -> tuple[int, str] | None:
+    if not (field.startswith("vcpu.") and field.endswith(".sum")):
+        return None
+    index, _, stat = field[5:-4].partition(".")
+    return (int(index), reason_key(stat)) if index.isdigit() and stat else None
+
+
+def parse_record(key: DomainKey, name: str, run_id: int | None, record: dict,
+                 at: float, no_exits_reason: str | None = None) -> RawSample:
+    """One getAllDomainStats record -> RawSample (libvirt's field names: see virsh domstats).
+
+    no_exits_reason is kept in the sample when the record has no exit counters."""
+    if len(record) <= 2:  # state only: an inactive domain, or a driver without statistics
+        return RawSample(key=key, name=name, run_id=run_id, at=at,
+                         state=DomainState.coerce(_int(record, "state.state") or 0),
+                         exits_unavailable_reason=no_exits_reason)
+    vcpu_count = _int(record, "vcpu.current") or 0
+    vcpus = tuple(VcpuRaw(_int(record, f"vcpu.{i}.time"), _int(record, f"vcpu.{i}.wait"),
+                          _int(record, f"vcpu.{i}.delay")) for i in range(vcpu_count))
+    per_vcpu: list[dict[str, int]] = [{} for _ in range(vcpu_count)]
+    for field, value in record.items():
+        # vcpu.N.<stat>.sum: KVM's cumulative per-vCPU counters (libvirt >= 7.x, Linux >= 5.14)
+        slot = _VCPU_COUNTER.get(field)
+        if slot is None:
+            if field in _VCPU_COUNTER:
+                continue
+            slot = _VCPU_COUNTER[field] = _vcpu_counter(field)
+            if slot is None:
+                continue
+        index, reason = slot
+        if index < vcpu_count and isinstance(value, int):
+            per_vcpu[index][reason] = value
+    exits = None
+    if any(per_vcpu):
+        totals: dict[str, int] = {}
+        for counts in per_vcpu:
+            for reason, value in counts.items():
+                totals[reason] = totals.get(reason, 0) + value
+        exits = ExitCounts("libvirt", totals, tuple(per_vcpu))
+    used, used_source = None, ""
+    available, unused = _int(record, "balloon.available"), _int(record, "balloon.unused")
+    if available is not None and unused is not None:
+        used, used_source = available - unused, "guest"
+    elif _int(record, "balloon.rss") is not None:
+        used, used_source = _int(record, "balloon.rss"), "rss"
+    return RawSample(
+        key=key, name=name, run_id=run_id, at=at,
+        state=DomainState.coerce(_int(record, "state.state") or 0),
+        cpu_time_ns=_int(record, "cpu.time"), vcpus=vcpus,
+        memory_kib=_int(record, "balloon.current"),
+        memory_used_kib=used, memory_used_source=used_source,
+        disk_read_bytes=_sum(record, "block", "block.count", "rd.bytes"),
+        disk_write_bytes=_sum(record, "block", "block.count", "wr.bytes"),
+        net_rx_bytes=_sum(record, "net", "net.count", "rx.bytes"),
+        net_tx_bytes=_sum(record, "net", "net.count", "tx.bytes"),
+        exits=exits, exits_unavailable_reason=None if exits else no_exits_reason)
+
+
+def is_local(uri: str) -> bool:
+    """A URI whose domains run on this machine (QEMU processes and debugfs are ours to read)."""
+    parts = urlsplit(uri)
+    return parts.scheme.split("+")[0] == "qemu" and parts.hostname in (None, "", "localhost",
+                                                                         "127.0.0.1", "::1")
+
+
+class StatsSampler:
+    """Samples every connection of a fleet on a background thread, or once on demand."""
+
+    def __init__(self, connections: Callable[[], Iterable], *,
+                 interval: float = DEFAULT_INTERVAL_S, exits_source: str = "auto",
+                 on_tick: Callable[[StatsTick], None] = lambda tick: None,
+                 debugfs_root=kvmstat.DEBUGFS_ROOT) -> None:
+        if exits_source not in EXIT_SOURCES:
+            raise ValueError(f"exits source must be one of {', '.join(EXIT_SOURCES)}")
+        self._connections = connections
+        self._interval = bounded_interval(interval)
+        self.exits_source = exits_source
+        self._on_tick = on_tick
+        self._trackers: dict[str, RateTracker] = {}
+        self.qemu = kvmstat.QemuProcesses()
+        self.debugfs_root = debugfs_root
+        self._debugfs_reason: tuple[float, str | None] | None = None
+        self._wake = threading.Condition()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        self.ticks = 0
+
+    # -- the interval ----------------------------------------------------------------------
+
+    @property
+    def interval(self) -> float:
+        return self._interval
+
+    @interval.setter
+    def interval(self, seconds: float) -> None:
+        seconds = bounded_interval(seconds)
+        with self._wake:
+            self._interval = seconds
+            self._wake.notify_all()
+
+    # -- the thread ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="stats", daemon=True)
+            self._thread.start()
+
+    def stop(self, wait: bool = False) -> None:
+        with self._wake:
+            self._stopped = True
+            self._wake.notify_all()
+        if wait and self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stopped:
+            started = time.monotonic()
+            try:
+                for tick in self.sample_once():
+                    self._on_tick(tick)
+            except Exception:  # noqa: BLE001 - the figures must keep coming
+                # sample_once puts its own failures in the ticks; one from listing the
+                # connections or from on_tick has nowhere to go, and the next tick may succeed
+                pass
+            with self._wake:
+                interval = self._interval
+                # the first slot after the tick finished: overrun ticks are skipped, not queued
+                slots = max(1, math.ceil((time.monotonic() - started) / interval))
+                deadline = started + slots * interval
+                while not self._stopped and interval == self._interval:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._wake.wait(remaining)
+
+    # -- sampling --------------------------------------------------------------------------
+
+    def sample_once(self) -> list[StatsTick]:
+        ticks = []
+        for connection in self._connections():
+            started = time.monotonic()
+            try:
+                ticks.append(self.sample_connection(connection))
+            except Exception as err:  # noqa: BLE001 - a bad record or a bug: said, not fatal
+                ticks.append(StatsTick(connection.uri, {}, time.monotonic() - started, 1,
+                                       f"sampling failed: {type(err).__name__}: {err}"))
+        self.ticks += 1
+        return ticks
+
+    def sample_connection(self, connection) -> StatsTick:
+        started = time.monotonic()
+        try:
+            records = connection.conn.getAllDomainStats(GROUPS, STATS_FLAGS)
+        except libvirt.libvirtError as err:
+            return StatsTick(connection.uri, {}, time.monotonic() - started, 1,
+                             libvirt_message(err))
+        at = (started + time.monotonic()) / 2  # the records were read somewhere in between
+        local = is_local(connection.uri)
+        remote_reason = self._why_not_libvirt(connection.uri)
+        debugfs_first = self.exits_source == "debugfs"
+        samples = []
+        for dom, record in records:
+            name, run_id = dom.name(), dom.ID()
+            run_id = run_id if run_id >= 0 else None
+            # the reason with_exits would give, unless debugfs is to be tried: most samples
+            # are then final as parsed (a copy per domain per tick costs 1000 domains 4 ms)
+            if run_id is None:
+                reason = f"{name} is not running"
+            elif self.exits_source == "libvirt" or not local:
+                reason = remote_reason
+            else:
+                reason = None
+            raw = parse_record(DomainKey(connection.uri, dom.UUIDString()), name, run_id,
+                               record, at, reason)
+            if run_id is not None and (debugfs_first or (raw.exits is None and reason is None)):
+                raw = self.with_exits(raw)
+            samples.append(raw)
+        tracker = self._trackers.setdefault(connection.uri, RateTracker())
+        # every record and debugfs file was read between `started` and now
+        return StatsTick(connection.uri, tracker.update(samples, time.monotonic() - at),
+                         time.monotonic() - started, 1)
+
+    def with_exits(self, raw: RawSample) -> RawSample:
+        """The parsed sample with its exit counters from the source exits_source prefers, and
+        the reason when there are none, or none from the preferred source."""
+        uri = raw.key.uri
+        local = is_local(uri)
+        if raw.run_id is None:
+            reason = None if raw.exits else f"{raw.name} is not running"
+            return dataclasses.replace(raw, exits_unavailable_reason=reason)
+        if self.exits_source == "libvirt" or (self.exits_source == "auto" and raw.exits):
+            return dataclasses.replace(
+                raw, exits_unavailable_reason=None if raw.exits else self._why_not_libvirt(uri))
+        if not local:
+            reason = ("KVM's debugfs can only be read on the VM's own host" if raw.exits
+                      else self._why_not_libvirt(uri))
+            return dataclasses.replace(raw, exits_unavailable_reason=reason)
+        exits, reason = self._debugfs_exits(raw)
+        if exits is not None:
+            return dataclasses.replace(raw, exits=exits, exits_unavailable_reason=None)
+        # debugfs refused: libvirt's counters (when it has any) stand, with debugfs's reason
+        return dataclasses.replace(raw, exits_unavailable_reason=reason)
+
+    def _why_not_libvirt(self, uri: str) -> str:
+        scheme = urlsplit(uri).scheme.split("+")[0]
+        if scheme != "qemu":
+            return f"libvirt's {scheme} driver has no KVM exit counters"
+        if self.exits_source == "libvirt":
+            return ("libvirt reported no per-vCPU KVM counters (they need libvirt >= 7.x and "
+                    "Linux >= 5.14); try --exits-source auto for debugfs")
+        return ("libvirt reported no per-vCPU KVM counters (they need libvirt >= 7.x and "
+                "Linux >= 5.14), and debugfs can only be read on the VM's own host")
+
+    def _debugfs_exits(self, raw: RawSample) -> tuple[ExitCounts | None, str | None]:
+        pid = self.qemu.pid(raw.key.uuid.lower())
+        if pid is None:
+            return None, f"no QEMU process with -uuid {raw.key.uuid} on this machine"
+        if self.qemu.accelerator(pid) == "tcg":
+            return None, tcg_reason(raw.name)
+        reason = self._debugfs_probe()
+        if reason:
+            return None, reason
+        directory = kvmstat.vm_directories(self.debugfs_root).get(pid)
+        if directory is None:
+            return None, f"KVM's debugfs has no directory for QEMU process {pid}"
+        try:
+            counters = kvmstat.read_counters(directory)
+        except kvmstat.DebugfsUnavailable as err:
+            return None, str(err)
+        return ExitCounts("debugfs", {reason_key(k): v for k, v in counters.items()}), None
+
+    def _debugfs_probe(self) -> str | None:
+        # A refusal (not mounted, lockdown) does not change tick to tick: ask every 10 s.
+        now = time.monotonic()
+        if self._debugfs_reason is None or now - self._debugfs_reason[0] > 10:
+            self._debugfs_reason = (now, kvmstat.probe(self.debugfs_root))
+        return self._debugfs_reason[1]
+
+
+def bounded_interval(seconds: float) -> float:
+    """The sampling interval nearest to `seconds` that the sampler can keep."""
+    if math.isnan(seconds):
+        raise ValueError("the sampling interval must be a number of seconds, not NaN")
+    return min(max(seconds, MIN_INTERVAL_S), MAX_INTERVAL_S)
+
+
+def tcg_reason(name: str) -> str:
+    return (f"{name} runs under TCG (domain type 'qemu'): QEMU emulates the CPU in software, "
+            "so there are no KVM exits; use <domain type='kvm'> for hardware virtualization")
+
+
+def domain_type(conn: libvirt.virConnect, uuid: str) -> str | None:
+    """'kvm' or 'qemu' (TCG): the type attribute of the domain's XML."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        return ET.fromstring(conn.lookupByUUIDString(uuid).XMLDesc(0)).get("type")
+    except (libvirt.libvirtError, ET.ParseError):
+        return None
+
+
+def explain_missing_exits(conn: libvirt.virConnect, stats) -> str | None:
+    """A sharper reason than the sampler's when the domain turns out to be TCG (one XML read:
+    the sampler itself never reads XML, so that a tick stays one call)."""
+    reason = stats.exits_unavailable_reason
+    if stats.exits is not None or reason is None or "TCG" in reason or "not running" in reason:
+        return reason
+    if domain_type(conn, stats.key.uuid) == "qemu":
+        return tcg_reason(stats.name)
+    return reason
