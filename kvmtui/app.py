@@ -20,7 +20,14 @@ from kvmtui.screens.help import HelpScreen
 from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.screens.snapshots import SnapshotScreen
 from kvmtui.virt.domain.actionlog import ActionLog
-from kvmtui.virt.models import Change, ConnectionStatus, DomainSummary, StatsTick
+from kvmtui.virt.models import (
+    Change,
+    ConnectionStatus,
+    DomainKey,
+    DomainStats,
+    DomainSummary,
+    StatsTick,
+)
 from kvmtui.virt.perf.stats import DEFAULT_INTERVAL_S, StatsSampler
 from kvmtui.virt.session.fleet import Fleet
 
@@ -31,7 +38,7 @@ REFRESH_STEPS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 class KvmApp(App):
     TITLE = "kvmtui"
     CSS_PATH = Path(__file__).with_name("kvmtui.tcss")
-    BINDINGS = APP_BINDINGS
+    BINDINGS = [*APP_BINDINGS]
     ENABLE_COMMAND_PALETTE = False
 
     def __init__(self, fleet: Fleet, summaries: list[DomainSummary], *,
@@ -105,6 +112,14 @@ class KvmApp(App):
                 screen.apply_stats(tick)
         self.tick_costs.append((tick.uri, time.perf_counter() - started, tick.duration_s,
                                 tick.libvirt_calls))
+
+    # -- what screens may ask (kvmtui.services.AppServices) ------------------------------
+
+    def set_activity(self, key: DomainKey, text: str | None) -> None:
+        self.domain_list.set_activity(key, text)
+
+    def latest_stats(self, uri: str) -> list[DomainStats]:
+        return [st for key, st in self.domain_list.stats.items() if key.uri == uri]
 
     def action_refresh_interval(self, direction: int) -> None:
         current = self.sampler.interval

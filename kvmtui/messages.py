@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from kvmtui.virt.domain.actionlog import ActionRecord
+from kvmtui.virt.domain.details import DomainDetails
+from kvmtui.virt.domain.livefacts import LiveFacts
 from kvmtui.virt.domain.power import PowerAction
-from kvmtui.virt.models import Change, DomainKey
+from kvmtui.virt.domain.snapshots import SnapshotTree
+from kvmtui.virt.models import Change, DomainKey, StatsTick
 
 
 @dataclass
@@ -34,8 +37,8 @@ class DetailsLoaded(Message):
     """A domain's XML was read and parsed, with its live facts, off the UI thread."""
 
     key: DomainKey
-    details: object      # DomainDetails
-    facts: object        # LiveFacts
+    details: DomainDetails
+    facts: LiveFacts
     xml: str
 
 
@@ -48,7 +51,7 @@ class DetailsFailed(Message):
 @dataclass
 class SnapshotsRead(Message):
     key: DomainKey
-    tree: object         # SnapshotTree
+    tree: SnapshotTree
     agent: bool          # a guest agent channel is connected (quiesce possible)
     libvirt_version: int
 
@@ -76,4 +79,4 @@ class SnapshotDone(Message):
 class StatsTicked(Message):
     """The sampler read one connection's stats (posted from the sampler thread)."""
 
-    tick: object         # StatsTick
+    tick: StatsTick

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
-echo "static checks: ruff, import-linter"
+echo "static checks: ruff, mypy, import-linter"
 .venv/bin/ruff check --quiet .
+.venv/bin/mypy --no-error-summary
 .venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest "$@"

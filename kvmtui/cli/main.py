@@ -103,12 +103,14 @@ def _not_terminals() -> str:
 
 
 def run_console(args: argparse.Namespace) -> int:
+    from kvmtui.virt.models import DomainSummary
     from kvmtui.virt.session.errors import connect_failure_line, libvirt_message
     from kvmtui.virt.session.fleet import ConnectFailed, Fleet
     from kvmtui.virt.session.native_stderr import native_stderr_silenced
 
     fleet = Fleet(resolve_uris(args), readonly=args.readonly)
-    loaded: dict[str, object] = {}
+    summaries: list[DomainSummary] = []
+    errors: list[str] = []  # filled by the connecting thread, read after it ended
 
     def connect_and_list() -> None:
         try:
@@ -116,11 +118,11 @@ def run_console(args: argparse.Namespace) -> int:
             if args.demo and not args.readonly:
                 from kvmtui.virt.session.demo import apply_demo_settings, demo_uri
                 apply_demo_settings(fleet.connection(demo_uri()).conn)
-            loaded["summaries"] = fleet.list_summaries()
+            summaries.extend(fleet.list_summaries())
         except ConnectFailed as failed:
-            loaded["error"] = connect_failure_line(failed.uri, failed.error)
+            errors.append(connect_failure_line(failed.uri, failed.error))
         except Exception as err:  # noqa: BLE001 - one clear line, never a traceback
-            loaded["error"] = f"kvmtui: cannot list domains: {libvirt_message(err)}"
+            errors.append(f"kvmtui: cannot list domains: {libvirt_message(err)}")
 
     # Connecting and listing overlap with importing Textual, the slowest part of start-up.
     with native_stderr_silenced():
@@ -129,10 +131,10 @@ def run_console(args: argparse.Namespace) -> int:
         from kvmtui.app import KvmApp
 
         worker.join()
-    if "error" in loaded:
-        print(loaded["error"], file=sys.stderr)
+    if errors:
+        print(errors[0], file=sys.stderr)
         return 1
-    app = KvmApp(fleet, loaded["summaries"], shutdown_timeout=args.shutdown_timeout,
+    app = KvmApp(fleet, summaries, shutdown_timeout=args.shutdown_timeout,
                  refresh=args.refresh, exits_source=args.exits_source)
     try:
         app.run()

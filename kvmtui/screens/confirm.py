@@ -14,7 +14,7 @@ class ConfirmScreen(GuardedModal[bool]):
     """Dismisses with True only on an explicit yes (`y` or the danger button), typed after the
     question was on screen."""
 
-    BINDINGS = CONFIRM_BINDINGS
+    BINDINGS = [*CONFIRM_BINDINGS]
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }

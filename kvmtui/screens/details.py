@@ -11,8 +11,9 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from kvmtui.keys import DETAILS_BINDINGS, DETAILS_TABS
 from kvmtui.messages import DetailsFailed, DetailsLoaded, FleetChanged
+from kvmtui.virt.domain.details import DomainDetails
 from kvmtui.virt.domain.domxml import parse_domain
-from kvmtui.virt.domain.livefacts import read_live_facts
+from kvmtui.virt.domain.livefacts import LiveFacts, read_live_facts
 from kvmtui.virt.models import (
     DomainEvent,
     DomainKey,
@@ -38,7 +39,7 @@ class DomainVanished(Message):
 
 
 class DomainDetailsScreen(Screen):
-    BINDINGS = DETAILS_BINDINGS
+    BINDINGS = [*DETAILS_BINDINGS]
 
     DEFAULT_CSS = """
     DomainDetailsScreen #title { height: 1; padding: 0 1; background: $panel; text-style: bold;
@@ -55,8 +56,8 @@ class DomainDetailsScreen(Screen):
         self.key: DomainKey = summary.key
         self.summary: DomainSummary | None = summary
         self._transient = not summary.persistent
-        self.details = None
-        self.facts = None
+        self.details: DomainDetails | None = None
+        self.facts: LiveFacts | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="title", markup=False)

@@ -18,6 +18,7 @@ from kvmtui.screens.details import DomainDetailsScreen
 from kvmtui.screens.host import HostScreen
 from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.screens.snapshots import SnapshotScreen
+from kvmtui.services import services
 from kvmtui.virt.domain.filtering import BUSIEST_FIRST, SORTS, DomainFilter, FilterError, parse_filter
 from kvmtui.virt.domain.power import SPECS, PowerAction, available, perform, why_not
 from kvmtui.virt.models import (
@@ -96,7 +97,7 @@ class DomainListScreen(Screen):
 
     # -- drawing --------------------------------------------------------------------------
 
-    def visible(self) -> list[DomainSummary]:
+    def shown_domains(self) -> list[DomainSummary]:
         label, key = SORTS[self.sort_index]
         rows = [s for s in self.domains.values() if self.filter(s)]
         stats = self.stats
@@ -104,7 +105,7 @@ class DomainListScreen(Screen):
 
     def redraw(self) -> None:
         self._stale = False
-        rows = self.visible()
+        rows = self.shown_domains()
         with self.app.batch_update():
             self.table.sort_column = SORTS[self.sort_index][0]
             self.table.sort_reverse = self.sort_reverse
@@ -267,15 +268,15 @@ class DomainListScreen(Screen):
                 question = f"{spec.label} {summary.name} on {summary.host}?"
             self.app.push_screen(
                 ConfirmScreen(question, spec.risk, spec.label),
-                lambda yes, key=summary.key, n=summary.name: yes and self.start_power(
-                    key, n, action, confirmed=True))
+                lambda yes, key=summary.key, n=summary.name: self.start_power(
+                    key, n, action, confirmed=True) if yes else None)
         else:
             self.start_power(summary.key, summary.name, action, confirmed=False)
 
     def start_power(self, key: DomainKey, name: str, action: PowerAction, *,
                     confirmed: bool) -> None:
         """Record the action, show it on the VM's row, and make the call off the UI thread."""
-        record = self.app.action_log.start(key, name, action.value, confirmed=confirmed)
+        record = services(self.app).action_log.start(key, name, action.value, confirmed=confirmed)
         self.set_activity(key, SPECS[action].doing)
         self.run_power(key, name, action, record)
 
@@ -290,7 +291,7 @@ class DomainListScreen(Screen):
 
     def on_power_done(self, message: PowerDone) -> None:
         spec = SPECS[message.action]
-        self.app.action_log.finish(message.record, message.error)
+        services(self.app).action_log.finish(message.record, message.error)
         if message.error:
             self.set_activity(message.key, None)
             self.notify(message.error, title=f"Could not {spec.label.lower()} {message.name}",

@@ -13,7 +13,7 @@ from kvmtui.keys import HELP_BINDINGS, help_rows
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = HELP_BINDINGS
+    BINDINGS = [*HELP_BINDINGS]
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from kvmtui.keys import BACK_BINDINGS
+from kvmtui.services import services
 from kvmtui.virt.models import Counter, DomainStats, StatsTick
 from kvmtui.virt.perf import kvmstat
 from kvmtui.virt.perf.exitnames import reason_key
@@ -53,7 +54,7 @@ def summed_exits(stats: list[DomainStats]) -> dict[str, Counter]:
 
 
 class HostScreen(Screen):
-    BINDINGS = BACK_BINDINGS
+    BINDINGS = [*BACK_BINDINGS]
 
     DEFAULT_CSS = """
     HostScreen #title { height: 1; padding: 0 1; background: $panel; text-style: bold;
@@ -94,7 +95,7 @@ class HostScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#host-exits", LiveTable).focus()
         self.load_facts()
-        stats = [st for k, st in self.app.domain_list.stats.items() if k.uri == self.uri]
+        stats = services(self.app).latest_stats(self.uri)
         if stats:
             self._show_vms(stats)
 
@@ -187,10 +188,11 @@ class HostScreen(Screen):
     def _show_vms(self, stats: list[DomainStats]) -> None:
         rows = []
         busiest = sorted((st for st in stats if st.exits),
-                         key=lambda st: (-(st.exits["total"].rate or 0)
-                                         if "total" in st.exits else 0, st.name))
+                         key=lambda st: (-((st.exits or {})["total"].rate or 0)
+                                         if "total" in (st.exits or {}) else 0, st.name))
         for st in busiest:
-            cells = [st.name] + [rate_text(st.exits[r].rate) if r in st.exits else ""
+            exits = st.exits or {}
+            cells = [st.name] + [rate_text(exits[r].rate) if r in exits else ""
                                  for r in VM_REASONS] + [st.exits_source or ""]
             rows.append((st.key.uuid, cells))
         self.query_one("#vm-exits", LiveTable).replace(

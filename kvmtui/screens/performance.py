@@ -17,6 +17,7 @@ from textual.widgets import Footer, Static
 
 from kvmtui.keys import BACK_BINDINGS
 from kvmtui.messages import FleetChanged
+from kvmtui.services import services
 from kvmtui.virt.models import (
     DomainKey,
     DomainRemoved,
@@ -37,7 +38,7 @@ HISTORY = 60
 
 
 class PerformanceScreen(Screen):
-    BINDINGS = BACK_BINDINGS
+    BINDINGS = [*BACK_BINDINGS]
 
     DEFAULT_CSS = """
     PerformanceScreen #title { height: 1; padding: 0 1; background: $panel; text-style: bold;
@@ -86,7 +87,7 @@ class PerformanceScreen(Screen):
     def _title(self) -> str:
         s = self.summary
         host = f" on {s.host}" if self.fleet.multi_host else ""
-        interval = self.app.sampler.interval
+        interval = services(self.app).sampler.interval
         return (f"Performance: {s.name} · {s.state_text}{host} · {count(s.vcpus, 'vCPU')} · "
                 f"every {interval:g} s (+/-) · escape back")
 

@@ -35,7 +35,7 @@ DIALOG_CSS = """
 class _Choice(GuardedModal):
     """A question with numbered choices (1, 2, 3 pick one); Cancel is focused first."""
 
-    BINDINGS = CHOICE_BINDINGS
+    BINDINGS = [*CHOICE_BINDINGS]
 
     picked = 0
 
@@ -53,6 +53,9 @@ class _Choice(GuardedModal):
 
     def action_cancel(self) -> None:
         self.answer(None)
+
+    def action_accept(self) -> None:
+        raise NotImplementedError  # each question says what its yes means
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -192,7 +195,7 @@ class CreateSnapshotScreen(GuardedModal):
     """Name (a readable timestamp by default), description and kind; validated before sending."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="CreateSnapshotScreen")
-    BINDINGS = CREATE_BINDINGS
+    BINDINGS = [*CREATE_BINDINGS]
 
     def __init__(self, vm: str, running: bool, agent: bool, existing: set[str]) -> None:
         super().__init__()

@@ -22,6 +22,7 @@ from kvmtui.screens.snapshot_dialogs import (
     RevertScreen,
     shown_as_typed,
 )
+from kvmtui.services import services
 from kvmtui.virt.domain import snapshots as snaps
 from kvmtui.virt.domain.actionlog import ActionRecord
 from kvmtui.virt.models import DomainEvent, DomainKey, DomainRemoved, DomainSummary, DomainUpdated
@@ -73,7 +74,7 @@ def snapshot_facts(tree: snaps.SnapshotTree, name: str) -> Text:
 class SnapshotTreeWidget(Tree):
     """Textual's Tree, with its open/close key in the footer: branches must never hide unseen."""
 
-    BINDINGS = TREE_WIDGET_BINDINGS
+    BINDINGS = [*TREE_WIDGET_BINDINGS]
 
 
 def done_text(record: ActionRecord) -> str:
@@ -91,7 +92,7 @@ def done_text(record: ActionRecord) -> str:
 
 
 class SnapshotScreen(Screen):
-    BINDINGS = SNAPSHOT_BINDINGS
+    BINDINGS = [*SNAPSHOT_BINDINGS]
     # the keys that change snapshots: hidden, and explained when pressed, on a read-only link
     CHANGES = {"create", "revert", "delete"}
 
@@ -338,9 +339,9 @@ class SnapshotScreen(Screen):
             return
         self.app.push_screen(
             RevertScreen(self.summary.name, self.snap_tree.snapshots[name]),
-            lambda after: after and self.run_op(
+            lambda after: self.run_op(
                 "snapshot-revert", name, after, lambda dom: snaps.revert(dom, name, after),
-                f"reverting to '{name}'…", confirmed=True))
+                f"reverting to '{name}'…", confirmed=True) if after else None)
 
     def action_delete(self) -> None:
         name = self.selected
@@ -367,7 +368,7 @@ class SnapshotScreen(Screen):
     def run_op(self, action: str, snapshot: str, detail: str, operation, doing: str, *,
                confirmed: bool) -> None:
         """Record the operation, show it is under way, and run it off the UI thread."""
-        record = self.app.action_log.start(self.key, self.summary.name, action,
+        record = services(self.app).action_log.start(self.key, self.summary.name, action,
                                            confirmed=confirmed, snapshot=snapshot, detail=detail)
         self._set_busy(doing)
         self._run_op(operation, record)
@@ -385,7 +386,7 @@ class SnapshotScreen(Screen):
         record = message.record
         if record is None or message.key != self.key:
             return
-        self.app.action_log.finish(record, message.error)
+        services(self.app).action_log.finish(record, message.error)
         self._set_busy(None)
         vm, name = self.summary.name, record.snapshot
         if message.error:
@@ -400,9 +401,7 @@ class SnapshotScreen(Screen):
     def _set_busy(self, doing: str | None) -> None:
         self.busy = doing
         self._update_title()
-        domain_list = getattr(self.app, "domain_list", None)
-        if domain_list is not None:
-            domain_list.set_activity(self.key, doing)
+        services(self.app).set_activity(self.key, doing)
 
     def action_reread(self) -> None:
         self.reread()

@@ -6,7 +6,7 @@ position, so a user reading a row does not lose it when the order changes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from textual.widgets import DataTable
 
@@ -46,7 +46,7 @@ class LiveTable(DataTable):
 
     def row_values(self) -> dict[str, list[str]]:
         """The rows as a user reads them: key -> cell texts."""
-        return {row.key.value: [str(c) for c in self.get_row(row.key)]
+        return {str(row.key.value): [str(c) for c in self.get_row(row.key)]
                 for row in self.ordered_rows}
 
 
@@ -63,7 +63,7 @@ def exit_rows(exits: dict[str, Counter], per_vcpu: Sequence[dict[str, Counter]])
     return columns, rows
 
 
-def vcpu_rows(vcpus: Sequence[VcpuStats], history: dict[int, Sequence[float | None]],
+def vcpu_rows(vcpus: Sequence[VcpuStats], history: Mapping[int, Sequence[float | None]],
               width: int = 20):
     columns = ["vCPU", "CPU%", "Wait%", "Steal%", "History"]
     rows = [(str(v.index), [str(v.index), percent(v.cpu_percent) or "-",

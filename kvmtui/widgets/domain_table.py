@@ -9,7 +9,7 @@ thousand VMs that alone doubled start-up.)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -64,7 +64,7 @@ GAP = 2  # spaces between columns
 class DomainTable(ScrollView, can_focus=True):
     """Rows of domains with a row cursor; the header line stays put while rows scroll."""
 
-    BINDINGS = TABLE_BINDINGS
+    BINDINGS = [*TABLE_BINDINGS]
 
     COMPONENT_CLASSES = {
         "domain-table--header",
@@ -132,7 +132,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._typing = False
         self._rows: list[DomainSummary] = []
         self._stats: dict[DomainKey, DomainStats] = {}
-        self._history: dict[DomainKey, Sequence[float | None]] = {}
+        self._history: Mapping[DomainKey, Sequence[float | None]] = {}
         self._index: dict[DomainKey, int] = {}
         self._cells: list[tuple[str, ...]] = []
         self._live: dict[int, tuple[str, ...]] = {}  # row -> cells with figures, on screen only
@@ -166,7 +166,7 @@ class DomainTable(ScrollView, can_focus=True):
 
     def show(self, summaries: Sequence[DomainSummary],
              stats: dict[DomainKey, DomainStats] | None = None,
-             history: dict[DomainKey, Sequence[float | None]] | None = None) -> None:
+             history: Mapping[DomainKey, Sequence[float | None]] | None = None) -> None:
         """Show exactly these domains in this order; the cursor stays on its domain."""
         if stats is not None:
             self._stats = stats
@@ -200,20 +200,20 @@ class DomainTable(ScrollView, can_focus=True):
                 for c in self.columns]
 
     def update_stats(self, stats: dict[DomainKey, DomainStats],
-                     history: dict[DomainKey, Sequence[float | None]]) -> None:
+                     history: Mapping[DomainKey, Sequence[float | None]]) -> None:
         """New figures, same rows and order: only the lines on screen are formatted again."""
         self._stats, self._history = stats, history
         self._live = {}
         self.refresh()
 
     def _row_cells(self, row: int) -> tuple[str, ...]:
-        cells = self._live.get(row)
-        if cells is None:
+        cached = self._live.get(row)
+        if cached is None:
             cells = list(self._cells[row])
             for slot, text in zip(self._stat_slots, self._stat_cells(self._rows[row]), strict=True):
                 cells[slot] = text
-            cells = self._live[row] = tuple(cells)
-        return cells
+            cached = self._live[row] = tuple(cells)
+        return cached
 
     def cursor_key_at(self, row: int) -> DomainKey | None:
         return self._rows[row].key if 0 <= row < len(self._rows) else None
@@ -289,7 +289,8 @@ class DomainTable(ScrollView, can_focus=True):
             event.prevent_default()
             self._typing = True
             self.post_message(self.FilterRequested())
-        elif self._typing and event.is_printable and self.filter_box is not None:
+        elif (self._typing and event.is_printable and event.character
+              and self.filter_box is not None):
             event.stop()
             event.prevent_default()
             self.filter_box.insert_text_at_cursor(event.character)

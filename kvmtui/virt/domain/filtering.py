@@ -117,7 +117,7 @@ SORTS: list[tuple[str, SortKey]] = [
 BUSIEST_FIRST = {"cpu", "used", "disk_read", "disk_write", "net_rx", "net_tx"}
 
 # Most alive first: what an operator looks at before what is off.
-_STATE_ORDER = {
+_STATE_ORDER: dict[DomainState, int] = {
     DomainState.RUNNING: 0, DomainState.BLOCKED: 1, DomainState.NOSTATE: 2,
     DomainState.SHUTDOWN: 3, DomainState.PAUSED: 4, DomainState.PMSUSPENDED: 5,
     DomainState.CRASHED: 6, DomainState.SHUTOFF: 7,

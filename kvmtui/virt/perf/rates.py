@@ -43,7 +43,7 @@ def time_rate(prev_ns: int | None, cur_ns: int | None, dt: float, cpus: int,
 
     None when it advanced by more than cpus × the time that can have passed (dt + slack)."""
     rate = per_second(prev_ns, cur_ns, dt)
-    if rate is None:
+    if rate is None or prev_ns is None or cur_ns is None:
         return None
     most = cpus * 1e9
     if cur_ns - prev_ns > most * (dt + slack):
@@ -129,9 +129,9 @@ def compute(prev: RawSample | None, cur: RawSample, slack: float = CLOCK_SLACK_S
     """The stats of `cur`, with rates against `prev` when they are comparable.
 
     slack: how far, in seconds, the counters' reads may lie from the samples' `at`."""
-    same_run = (prev is not None and cur.run_id is not None and prev.run_id == cur.run_id)
-    dt = cur.at - prev.at if same_run else 0.0
-    base = prev if same_run else None
+    base = prev if (prev is not None and cur.run_id is not None
+                    and prev.run_id == cur.run_id) else None
+    dt = cur.at - base.at if base is not None else 0.0
 
     def rate(field: str) -> float | None:
         return per_second(getattr(base, field), getattr(cur, field), dt) if base else None
@@ -157,7 +157,8 @@ def compute(prev: RawSample | None, cur: RawSample, slack: float = CLOCK_SLACK_S
             vcpu_before = before.per_vcpu
     cpu_percent = (_percent(base.cpu_time_ns, cur.cpu_time_ns, dt, len(cur.vcpus) or 1)
                    if base else None)
-    if cpu_percent is not None and base.state in _STOPPED_VCPUS and cur.state in _STOPPED_VCPUS:
+    if (cpu_percent is not None and base is not None and base.state in _STOPPED_VCPUS
+            and cur.state in _STOPPED_VCPUS):
         # No vCPU ran: cpu.time still grows by QEMU's own housekeeping threads, which is not
         # the guest's CPU (vcpu.N.time stands still, as `x` shows).
         cpu_percent = 0.0

@@ -96,7 +96,7 @@ def parse_channel(el: ET.Element) -> Channel:
     target_type = target.get("type") if target is not None else None
     if name in _CHANNEL_PURPOSES:
         purpose = _CHANNEL_PURPOSES[name]
-    elif target_type == "guestfwd":
+    elif target_type == "guestfwd" and target is not None:
         purpose = f"guest forwarding to {target.get('address', '?')}:{target.get('port', '?')}"
     elif el.get("type") == "spicevmc":
         purpose = "clipboard (SPICE vdagent)"

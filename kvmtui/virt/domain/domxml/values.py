@@ -40,7 +40,7 @@ def _attr(el: ET.Element | None, path: str, name: str) -> str | None:
 
 def _kib(el: ET.Element | None) -> int | None:
     value = _int(_text(el))
-    if value is None:
+    if value is None or el is None:
         return None
     factor = _UNITS.get((el.get("unit") or "KiB").lower(), 1)
     return int(value * factor)
