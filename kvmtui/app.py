@@ -13,12 +13,10 @@ from textual.app import App
 
 from kvmtui.keys import APP_BINDINGS
 from kvmtui.messages import FleetChanged, StatsTicked
-from kvmtui.screens.details import DomainDetailsScreen
 from kvmtui.screens.domain_list import DomainListScreen
 from kvmtui.screens.guarded import GuardedModal
 from kvmtui.screens.help import HelpScreen
-from kvmtui.screens.performance import PerformanceScreen
-from kvmtui.screens.snapshots import SnapshotScreen
+from kvmtui.services import Feed
 from kvmtui.virt.domain.actionlog import ActionLog
 from kvmtui.virt.models import (
     Change,
@@ -47,6 +45,9 @@ class KvmApp(App):
         super().__init__()
         self.fleet = fleet
         self.action_log = ActionLog()
+        # one-way links to the screens: they subscribe while mounted (kvmtui.services)
+        self.fleet_feed: Feed[Change] = Feed()
+        self.stats_feed: Feed[StatsTick] = Feed()
         self._quitting = False
         self.domain_list = DomainListScreen(fleet, summaries, shutdown_timeout=shutdown_timeout)
         self.sampler = StatsSampler(self._sampled_connections, interval=refresh,
@@ -107,9 +108,7 @@ class KvmApp(App):
         started = time.perf_counter()
         tick = message.tick
         self.domain_list.apply_stats(tick)
-        for screen in self.screen_stack:
-            if hasattr(screen, "apply_stats") and screen is not self.domain_list:
-                screen.apply_stats(tick)
+        self.stats_feed.publish(tick)
         self.tick_costs.append((tick.uri, time.perf_counter() - started, tick.duration_s,
                                 tick.libvirt_calls))
 
@@ -137,9 +136,7 @@ class KvmApp(App):
 
     def on_fleet_changed(self, message: FleetChanged) -> None:
         self.domain_list.apply_change(message)
-        for screen in self.screen_stack:
-            if isinstance(screen, (DomainDetailsScreen, SnapshotScreen, PerformanceScreen)):
-                screen.apply_change(message)
+        self.fleet_feed.publish(message.change)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

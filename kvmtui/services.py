@@ -6,18 +6,24 @@ protocol, which KvmApp implements. Anything not listed here is the app's own bus
 
 from __future__ import annotations
 
-from typing import Any, Protocol, cast
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from textual.app import App
+from textual.dom import DOMNode
 
 from kvmtui.virt.domain.actionlog import ActionLog
-from kvmtui.virt.models import DomainKey, DomainStats
+from kvmtui.virt.models import Change, DomainKey, DomainStats, StatsTick
 from kvmtui.virt.perf.stats import StatsSampler
+
+T = TypeVar("T")
 
 
 class AppServices(Protocol):
     action_log: ActionLog     # every action, recorded when it starts and when it ends
     sampler: StatsSampler     # its interval is what the screens say they refresh at
+    fleet_feed: Feed[Change]         # what connections report, for screens that follow VMs
+    stats_feed: Feed[StatsTick]      # each connection's new figures
 
     def set_activity(self, key: DomainKey, text: str | None) -> None:
         """Show on the VM's row what is under way ("reverting to 's1'…"); None: nothing."""
@@ -28,3 +34,22 @@ class AppServices(Protocol):
 
 def services(app: App[Any]) -> AppServices:
     return cast(AppServices, app)
+
+
+class Feed(Generic[T]):
+    """What the app publishes (fleet changes, stats ticks) to the screens that subscribed while
+    mounted; unlike a Textual Signal, a subscriber's error is not swallowed."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[DOMNode, Callable[[T], None]] = {}
+
+    def subscribe(self, node: DOMNode, callback: Callable[[T], None]) -> None:
+        self._subscribers[node] = callback
+
+    def unsubscribe(self, node: DOMNode) -> None:
+        self._subscribers.pop(node, None)
+
+    def publish(self, data: T) -> None:
+        for node, callback in list(self._subscribers.items()):
+            if node.is_attached:
+                callback(data)

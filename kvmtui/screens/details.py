@@ -6,21 +6,18 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from kvmtui.keys import DETAILS_BINDINGS, DETAILS_TABS
-from kvmtui.messages import DetailsFailed, DetailsLoaded, FleetChanged
+from kvmtui.messages import DetailsFailed, DetailsLoaded
+from kvmtui.screens.vm_screen import VmScreen
 from kvmtui.virt.domain.details import DomainDetails
 from kvmtui.virt.domain.domxml import parse_domain
 from kvmtui.virt.domain.livefacts import LiveFacts, read_live_facts
 from kvmtui.virt.models import (
     DomainEvent,
     DomainKey,
-    DomainRemoved,
-    DomainsReloaded,
     DomainSummary,
-    DomainUpdated,
 )
 from kvmtui.virt.session.errors import is_no_domain, libvirt_message
 from kvmtui.virt.session.fleet import Fleet
@@ -38,7 +35,7 @@ class DomainVanished(Message):
         self.key = key
 
 
-class DomainDetailsScreen(Screen):
+class DomainDetailsScreen(VmScreen):
     BINDINGS = [*DETAILS_BINDINGS]
 
     DEFAULT_CSS = """
@@ -51,16 +48,14 @@ class DomainDetailsScreen(Screen):
     """
 
     def __init__(self, fleet: Fleet, summary: DomainSummary) -> None:
-        super().__init__()
-        self.fleet = fleet
-        self.key: DomainKey = summary.key
-        self.summary: DomainSummary | None = summary
+        super().__init__(fleet, summary)
         self._transient = not summary.persistent
+        self._vanished = False  # a re-read found it gone before the list said so
         self.details: DomainDetails | None = None
         self.facts: LiveFacts | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title(), id="title", markup=False)
+        yield Static(self.title_text(), id="title", markup=False)
         with TabbedContent(id="tabs"):
             for tab, label in TABS:
                 with TabPane(label, id=tab):
@@ -72,10 +67,10 @@ class DomainDetailsScreen(Screen):
         self.load()
         self.query_one("#overview-scroll").focus()
 
-    def _title(self) -> str:
+    def title_text(self) -> str:
         s = self.summary
-        if s is None:
-            return "(undefined)"
+        if self.gone or self._vanished:
+            return f"{s.name} · {self._gone()}"
         host = f" on {s.host}" if self.fleet.multi_host else ""
         return (f"{s.name} · {s.state_text}{host} · {count(s.vcpus, 'vCPU')} · "
                 f"{s.memory_kib // 1024} MiB · 1-7 tabs, ←→ switch, escape back")
@@ -101,7 +96,7 @@ class DomainDetailsScreen(Screen):
         if message.key != self.key:
             return
         self.details, self.facts = message.details, message.facts
-        host = self.summary.host if self.summary else "localhost"
+        host = self.summary.host
         bodies = {
             "overview": details_view.overview(message.details, self.summary),
             "cpu": details_view.cpu(message.details, message.facts),
@@ -118,9 +113,9 @@ class DomainDetailsScreen(Screen):
     def on_domain_vanished(self, message: DomainVanished) -> None:
         # libvirt's 'undefined' or 'stopped' event asks for a re-read, which can only fail:
         # the header says why (here, or when the list's removal of the row arrives)
-        if message.key == self.key and self.summary is not None:
-            self.query_one("#title", Static).update(f"{self.summary.name} · {self._gone()}")
-            self.summary = None
+        if message.key == self.key and not self._vanished:
+            self._vanished = True
+            self.update_title()
 
     def _gone(self) -> str:
         # a transient VM is undefined by stopping: "undefined by another client" would mislead
@@ -129,31 +124,27 @@ class DomainDetailsScreen(Screen):
         return "undefined by another client"
 
     def on_details_failed(self, message: DetailsFailed) -> None:
-        self.notify(message.error, title=f"Could not read {self.summary.name if self.summary else 'the VM'}",
+        self.notify(message.error, title=f"Could not read {self.summary.name}",
                     severity="error", timeout=10)
 
     # -- staying live -----------------------------------------------------------------------
 
-    def apply_change(self, message: FleetChanged) -> None:
-        change = message.change
-        if isinstance(change, DomainUpdated) and change.summary.key == self.key:
-            self.summary = change.summary
-            self._transient = not change.summary.persistent
-            self.query_one("#title", Static).update(self._title())
-        elif isinstance(change, DomainEvent) and change.key == self.key and change.kind in (
-                "lifecycle", "device-added", "device-removed", "agent", "reboot"):
+    def summary_changed(self) -> None:
+        self._transient = not self.summary.persistent
+        self.update_title()
+
+    def vm_event(self, change: DomainEvent) -> None:
+        if change.kind in ("lifecycle", "device-added", "device-removed", "agent", "reboot"):
             self.load()  # devices, live XML, vCPU placement and addresses may all have changed
-        elif isinstance(change, DomainRemoved) and change.key == self.key:
-            self.summary = None
-            self.query_one("#title", Static).update(f"{change.name} · {self._gone()}")
-            self.notify(f"{change.name} was undefined", severity="warning")
-        elif isinstance(change, DomainsReloaded) and change.uri == self.key.uri:
-            self.load()
+
+    def vm_removed(self, name: str) -> None:
+        self.update_title()  # the screen stays: what it shows is still worth reading
+        self.notify(f"{name} was undefined", severity="warning")
+
+    def vm_reloaded(self) -> None:
+        self.load()
 
     # -- keys -------------------------------------------------------------------------------
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab

@@ -93,6 +93,7 @@ class HostScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        services(self.app).stats_feed.subscribe(self, self.apply_stats)
         self.query_one("#host-exits", LiveTable).focus()
         self.load_facts()
         stats = services(self.app).latest_stats(self.uri)
@@ -198,8 +199,12 @@ class HostScreen(Screen):
         self.query_one("#vm-exits", LiveTable).replace(
             ["VM", *(f"{r} /s" for r in VM_REASONS), "source"], rows)
 
+    def on_unmount(self) -> None:
+        services(self.app).stats_feed.unsubscribe(self)
+
     def action_back(self) -> None:
-        self.app.pop_screen()
+        if self.is_current:
+            self.app.pop_screen()
 
 
 def virt_text(f: VirtFeatures) -> str:

@@ -12,18 +12,14 @@ from collections import deque
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from kvmtui.keys import BACK_BINDINGS
-from kvmtui.messages import FleetChanged
+from kvmtui.screens.vm_screen import VmScreen
 from kvmtui.services import services
 from kvmtui.virt.models import (
-    DomainKey,
-    DomainRemoved,
     DomainStats,
     DomainSummary,
-    DomainUpdated,
     StatsTick,
 )
 from kvmtui.virt.perf.kvmstat import QemuProcesses
@@ -37,7 +33,7 @@ from kvmtui.widgets.formatting import count, human_kib, human_rate, percent, spa
 HISTORY = 60
 
 
-class PerformanceScreen(Screen):
+class PerformanceScreen(VmScreen):
     BINDINGS = [*BACK_BINDINGS]
 
     DEFAULT_CSS = """
@@ -53,10 +49,7 @@ class PerformanceScreen(Screen):
 
     def __init__(self, fleet: Fleet, summary: DomainSummary,
                  stats: DomainStats | None = None) -> None:
-        super().__init__()
-        self.fleet = fleet
-        self.key: DomainKey = summary.key
-        self.summary = summary
+        super().__init__(fleet, summary)
         self.stats = stats
         self.cpu_history: deque[float | None] = deque(maxlen=HISTORY)
         self.vcpu_history: dict[int, deque[float | None]] = {}
@@ -66,7 +59,7 @@ class PerformanceScreen(Screen):
         self._explained: dict[str, str | None] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title(), id="title", markup=False)
+        yield Static(self.title_text(), id="title", markup=False)
         with Vertical():
             yield Static("waiting for the first sample…", id="summary", markup=False)
             yield LiveTable(id="vcpus")
@@ -77,6 +70,7 @@ class PerformanceScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        services(self.app).stats_feed.subscribe(self, self.apply_stats)
         self.query_one("#exits", LiveTable).focus()
         if not self.local:
             self.query_one("#qemu", Static).update(
@@ -84,7 +78,7 @@ class PerformanceScreen(Screen):
         if self.stats is not None:
             self.show(self.stats)
 
-    def _title(self) -> str:
+    def title_text(self) -> str:
         s = self.summary
         host = f" on {s.host}" if self.fleet.multi_host else ""
         interval = services(self.app).sampler.interval
@@ -93,14 +87,8 @@ class PerformanceScreen(Screen):
 
     # -- updates ---------------------------------------------------------------------------
 
-    def apply_change(self, message: FleetChanged) -> None:
-        change = message.change
-        if isinstance(change, DomainUpdated) and change.summary.key == self.key:
-            self.summary = change.summary
-            self.query_one("#title", Static).update(self._title())
-        elif isinstance(change, DomainRemoved) and change.key == self.key:
-            self.notify(f"{change.name} was undefined", severity="warning")
-            self.app.pop_screen()
+    def on_unmount(self) -> None:
+        services(self.app).stats_feed.unsubscribe(self)
 
     def apply_stats(self, tick: StatsTick) -> None:
         stats = tick.stats.get(self.key)
@@ -115,7 +103,7 @@ class PerformanceScreen(Screen):
         self.cpu_history.append(stats.cpu_percent)
         for v in stats.vcpus:
             self.vcpu_history.setdefault(v.index, deque(maxlen=HISTORY)).append(v.cpu_percent)
-        self.query_one("#title", Static).update(self._title())
+        self.query_one("#title", Static).update(self.title_text())
         self.query_one("#summary", Static).update(self._summary_text(stats))
         vcpus = self.query_one("#vcpus", LiveTable)
         vcpus.display = bool(stats.vcpus)
@@ -200,5 +188,3 @@ class PerformanceScreen(Screen):
                        f"I/O read {human_rate(sample.read_bps) or '-'}/s "
                        f"write {human_rate(sample.write_bps) or '-'}/s")
 
-    def action_back(self) -> None:
-        self.app.pop_screen()

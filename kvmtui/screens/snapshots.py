@@ -9,12 +9,11 @@ from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from kvmtui.keys import SNAPSHOT_BINDINGS, TREE_WIDGET_BINDINGS
-from kvmtui.messages import FleetChanged, SnapshotDone, SnapshotsRead, SnapshotsReadFailed
+from kvmtui.messages import SnapshotDone, SnapshotsRead, SnapshotsReadFailed
 from kvmtui.screens.snapshot_dialogs import (
     CreateRequest,
     CreateSnapshotScreen,
@@ -22,10 +21,11 @@ from kvmtui.screens.snapshot_dialogs import (
     RevertScreen,
     shown_as_typed,
 )
+from kvmtui.screens.vm_screen import VmScreen
 from kvmtui.services import services
 from kvmtui.virt.domain import snapshots as snaps
 from kvmtui.virt.domain.actionlog import ActionRecord
-from kvmtui.virt.models import DomainEvent, DomainKey, DomainRemoved, DomainSummary, DomainUpdated
+from kvmtui.virt.models import DomainEvent, DomainSummary
 from kvmtui.virt.session.errors import is_no_domain, libvirt_message
 from kvmtui.virt.session.fleet import Fleet
 
@@ -91,7 +91,7 @@ def done_text(record: ActionRecord) -> str:
             }.get(record.detail, f"deleted snapshot '{name}'")
 
 
-class SnapshotScreen(Screen):
+class SnapshotScreen(VmScreen):
     BINDINGS = [*SNAPSHOT_BINDINGS]
     # the keys that change snapshots: hidden, and explained when pressed, on a read-only link
     CHANGES = {"create", "revert", "delete"}
@@ -107,17 +107,13 @@ class SnapshotScreen(Screen):
     clock = staticmethod(time.time)  # tests fix it, so "read at" does not move
 
     def __init__(self, fleet: Fleet, summary: DomainSummary) -> None:
-        super().__init__()
-        self.fleet = fleet
-        self.key: DomainKey = summary.key
-        self.summary = summary
+        super().__init__(fleet, summary)
         self.snap_tree: snaps.SnapshotTree | None = None
         self.agent = False
         self.version = 0
         self.read_at: float | None = None
         self.create_when_read = False  # `n` on the list: the tree, then the new-snapshot dialog
         self.busy: str | None = None   # the operation in flight ("reverting to 's1'…")
-        self.gone = False              # the VM no longer exists: said once, then back
 
     def compose(self) -> ComposeResult:
         yield Static(f"{self.summary.name} · reading snapshots…", id="title", markup=False)
@@ -203,17 +199,12 @@ class SnapshotScreen(Screen):
                 nodes[name].expand()
             # the tree lays out its new lines on the next refresh: move the cursor after it
             self.call_after_refresh(self._put_cursor, nodes[target])
-        self._update_title()
+        self.update_title()
         self._show_facts()
         if self.create_when_read:
             self.create_when_read = False
             if self.is_current:  # not when the user already went back (n escape in one burst)
                 self.action_create(from_list=True)
-
-    @property
-    def alive(self) -> bool:
-        """Still on the screen stack: a popped screen lingers a moment while it is removed."""
-        return self.is_attached and self in self.app.screen_stack
 
     def _put_cursor(self, node: TreeNode) -> None:
         if not self.alive:
@@ -229,7 +220,7 @@ class SnapshotScreen(Screen):
             stack.extend(node.children)
         return found
 
-    def _update_title(self) -> None:
+    def title_text(self) -> str:
         tree = self.snap_tree
         count = len(tree.snapshots) if tree else 0
         current = tree.current if tree else None
@@ -239,7 +230,7 @@ class SnapshotScreen(Screen):
         second = f"read {read} (ctrl+r re-reads; libvirt sends no event when others add or delete)"
         if self.busy:
             second = f"{self.busy} (the tree is read again when libvirt answers)"
-        self.query_one("#title", Static).update(f"{first}\n{second}")
+        return f"{first}\n{second}"
 
     # -- the selected node ------------------------------------------------------------------
 
@@ -299,10 +290,7 @@ class SnapshotScreen(Screen):
             self.action_toggle_xml()
 
     def _refuse_if_readonly(self) -> bool:
-        if self.fleet.readonly:
-            self.notify("Read-only: kvmtui was started with --readonly, so snapshots cannot be "
-                        "changed.", severity="warning")
-        return self.fleet.readonly
+        return self.refuse_if_readonly("snapshots cannot be changed")
 
     def _refuse_if_busy(self) -> bool:
         if self.busy:
@@ -400,34 +388,20 @@ class SnapshotScreen(Screen):
 
     def _set_busy(self, doing: str | None) -> None:
         self.busy = doing
-        self._update_title()
+        self.update_title()
         services(self.app).set_activity(self.key, doing)
 
     def action_reread(self) -> None:
         self.reread()
 
-    def action_back(self) -> None:
-        if self.is_current:
-            self.app.pop_screen()
-
     def _vm_gone(self) -> None:
-        """The VM was undefined elsewhere: say so once and go back to the list."""
-        if self.gone:
-            return
-        self.gone = True
-        self.notify(f"{self.summary.name} no longer exists (undefined by another client).",
-                    severity="warning", timeout=8)
-        if self.is_current:
-            self.app.pop_screen()
+        """A read found the VM gone: said once (whichever comes first, this or the event)."""
+        if not self.gone:
+            self.gone = True
+            self.vm_removed(self.summary.name)
 
     # -- staying live -----------------------------------------------------------------------
 
-    def apply_change(self, message: FleetChanged) -> None:
-        change = message.change
-        if isinstance(change, DomainUpdated) and change.summary.key == self.key:
-            self.summary = change.summary
-            self._update_title()
-        elif isinstance(change, DomainRemoved) and change.key == self.key:
-            self._vm_gone()
-        elif isinstance(change, DomainEvent) and change.key == self.key and "snapshot" in change.detail:
+    def vm_event(self, change: DomainEvent) -> None:
+        if "snapshot" in change.detail:
             self.reread()  # a revert by another client: the current snapshot moved
