@@ -11,7 +11,9 @@ from kvmtui.virt.domain.details import DomainDetails
 from kvmtui.virt.domain.livefacts import LiveFacts
 from kvmtui.virt.domain.power import PowerAction
 from kvmtui.virt.domain.snapshots import SnapshotTree
-from kvmtui.virt.models import Change, DomainKey, StatsTick
+from kvmtui.virt.models import Change, Counter, DomainKey, StatsTick
+from kvmtui.virt.perf.host import HostUsage, NodeFacts, VirtFeatures
+from kvmtui.virt.perf.qemuproc import ProcessSample
 
 
 @dataclass
@@ -80,3 +82,41 @@ class StatsTicked(Message):
     """The sampler read one connection's stats (posted from the sampler thread)."""
 
     tick: StatsTick
+
+
+@dataclass
+class HostFactsRead(Message):
+    """A host's node facts, virtualization features and (local) usage; or libvirt's error."""
+
+    uri: str
+    facts: NodeFacts | None
+    features: VirtFeatures | None
+    usage: HostUsage | None
+    error: str | None = None
+
+
+@dataclass
+class HostSampled(Message):
+    """A host's usage (local only) and its KVM exits, with where they come from."""
+
+    uri: str
+    usage: HostUsage | None
+    exits: dict[str, Counter]
+    source: str
+
+
+@dataclass
+class ExitsExplained(Message):
+    """A sharper reason why a VM has no exit counters (None: the sampler's reason stands)."""
+
+    key: DomainKey
+    reason: str | None
+    sharper: str | None
+
+
+@dataclass
+class ProcessSampled(Message):
+    """The VM's QEMU process as the host sees it; None when it is not on this machine."""
+
+    key: DomainKey
+    sample: ProcessSample | None

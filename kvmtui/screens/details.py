@@ -10,6 +10,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from kvmtui.keys import DETAILS_BINDINGS, DETAILS_TABS
 from kvmtui.messages import DetailsFailed, DetailsLoaded
+from kvmtui.screens.replies import reply
 from kvmtui.screens.vm_screen import VmScreen
 from kvmtui.virt.domain.details import DomainDetails
 from kvmtui.virt.domain.domxml import parse_domain
@@ -86,11 +87,11 @@ class DomainDetailsScreen(VmScreen):
             facts = read_live_facts(dom, details)
         except Exception as err:  # noqa: BLE001 - libvirt's words go to the user
             if is_no_domain(err):
-                self.post_message(DomainVanished(self.key))
+                reply(self, DomainVanished(self.key))
             else:
-                self.post_message(DetailsFailed(self.key, libvirt_message(err)))
+                reply(self, DetailsFailed(self.key, libvirt_message(err)))
             return
-        self.post_message(DetailsLoaded(self.key, details, facts, xml))
+        reply(self, DetailsLoaded(self.key, details, facts, xml))
 
     def on_details_loaded(self, message: DetailsLoaded) -> None:
         if message.key != self.key:

@@ -280,6 +280,8 @@ class DomainListScreen(Screen):
         self.set_activity(key, SPECS[action].doing)
         self.run_power(key, name, action, record)
 
+    # Not through reply(): the outcome of an action is always reported and recorded, even when
+    # the screen that started it has moved on.
     @work(thread=True, group="power")
     def run_power(self, key: DomainKey, name: str, action: PowerAction, record) -> None:
         try:

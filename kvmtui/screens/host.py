@@ -5,8 +5,6 @@ kvm_stat's default view.
 
 from __future__ import annotations
 
-import time
-
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -14,10 +12,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from kvmtui.keys import BACK_BINDINGS
+from kvmtui.messages import HostFactsRead, HostSampled
+from kvmtui.screens.replies import reply
 from kvmtui.services import services
 from kvmtui.virt.models import Counter, DomainStats, StatsTick
-from kvmtui.virt.perf import kvmstat
-from kvmtui.virt.perf.exitnames import reason_key
 from kvmtui.virt.perf.host import (
     HostUsage,
     NodeFacts,
@@ -27,7 +25,7 @@ from kvmtui.virt.perf.host import (
     node_facts,
     remote_virt_features,
 )
-from kvmtui.virt.perf.rates import counters_since, ordered
+from kvmtui.virt.perf.host_exits import HostExits
 from kvmtui.virt.perf.stats import is_local
 from kvmtui.virt.session.errors import libvirt_message
 from kvmtui.virt.session.fleet import Fleet
@@ -37,20 +35,6 @@ from kvmtui.widgets.formatting import per_second as rate_text
 
 # Per-VM breakdown columns: the reasons an operator looks at first.
 VM_REASONS = ("total", "io", "mmio", "halt", "irq", "irq_window", "insn_emulation", "signal")
-
-
-def summed_exits(stats: list[DomainStats]) -> dict[str, Counter]:
-    """Every VM's counters added up; a rate only when every VM that has the counter has one."""
-    totals: dict[str, int] = {}
-    rates: dict[str, float | None] = {}
-    for st in stats:
-        for reason, counter in (st.exits or {}).items():
-            totals[reason] = totals.get(reason, 0) + counter.total
-            if reason in rates and rates[reason] is None:
-                continue
-            rates[reason] = None if counter.rate is None else \
-                (rates.get(reason) or 0.0) + counter.rate
-    return {r: Counter(totals[r], rates[r]) for r in totals}
 
 
 class HostScreen(Screen):
@@ -74,7 +58,7 @@ class HostScreen(Screen):
         self.features: VirtFeatures | None = None
         self.usage: HostUsage | None = None
         self.cpu_history: list[float] = []
-        self._debugfs_last: tuple[float, dict[str, int]] | None = None
+        self._exits = HostExits(self.local)
         self.host_exits: dict[str, Counter] = {}
         self.exits_source = ""
 
@@ -105,12 +89,17 @@ class HostScreen(Screen):
         try:
             facts = node_facts(self.fleet.connection(self.uri).conn)
         except Exception as err:  # noqa: BLE001 - libvirt's words, on the screen
-            self.app.call_from_thread(self.query_one("#node", Static).update,
-                                      f"cannot read the node: {libvirt_message(err)}")
+            reply(self, HostFactsRead(self.uri, None, None, None, libvirt_message(err)))
             return
         features = local_virt_features() if self.local else remote_virt_features(facts)
         usage = host_usage() if self.local else None
-        self.app.call_from_thread(self._show_facts, facts, features, usage)
+        reply(self, HostFactsRead(self.uri, facts, features, usage))
+
+    def on_host_facts_read(self, message: HostFactsRead) -> None:
+        if message.facts is None or message.features is None:
+            self.query_one("#node", Static).update(f"cannot read the node: {message.error}")
+            return
+        self._show_facts(message.facts, message.features, message.usage)
 
     def _show_facts(self, facts: NodeFacts, features: VirtFeatures,
                     usage: HostUsage | None) -> None:
@@ -150,28 +139,11 @@ class HostScreen(Screen):
     @work(thread=True, exclusive=True, group="host-sample")
     def sample_host(self, stats: list[DomainStats]) -> None:
         usage = host_usage() if self.local else None
-        exits, source = None, ""
-        counters = self._host_debugfs_counters() if self.local else None
-        if counters:
-            now = time.monotonic()
-            last = self._debugfs_last
-            self._debugfs_last = (now, counters)
-            exits = ordered(counters_since(last[1] if last else None, counters,
-                                           now - last[0] if last else 0.0))
-            source = "debugfs: every VM on this machine"
-        else:
-            exits = ordered(summed_exits(stats))
-            source = "libvirt: sum over this connection's VMs"
-        self.app.call_from_thread(self._show_host, usage, exits, source)
+        exits, source = self._exits.sample(stats)
+        reply(self, HostSampled(self.uri, usage, exits, source))
 
-    @staticmethod
-    def _host_debugfs_counters() -> dict[str, int] | None:
-        """kvm/<stat>: every VM on this machine, by reason key; None when debugfs says no."""
-        try:
-            counters = kvmstat.read_counters(kvmstat.DEBUGFS_ROOT / "kvm")
-        except kvmstat.DebugfsUnavailable:
-            return None
-        return {reason_key(name): value for name, value in counters.items()}
+    def on_host_sampled(self, message: HostSampled) -> None:
+        self._show_host(message.usage, message.exits, message.source)
 
     def _show_host(self, usage: HostUsage | None, exits: dict[str, Counter], source: str) -> None:
         if usage is not None:

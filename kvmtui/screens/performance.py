@@ -15,6 +15,8 @@ from textual.containers import Vertical
 from textual.widgets import Footer, Static
 
 from kvmtui.keys import BACK_BINDINGS
+from kvmtui.messages import ExitsExplained, ProcessSampled
+from kvmtui.screens.replies import reply
 from kvmtui.screens.vm_screen import VmScreen
 from kvmtui.services import services
 from kvmtui.virt.models import (
@@ -23,7 +25,7 @@ from kvmtui.virt.models import (
     StatsTick,
 )
 from kvmtui.virt.perf.kvmstat import QemuProcesses
-from kvmtui.virt.perf.qemuproc import ProcessSample, QemuProcessWatch
+from kvmtui.virt.perf.qemuproc import QemuProcessWatch
 from kvmtui.virt.perf.rates import ordered
 from kvmtui.virt.perf.stats import explain_missing_exits, is_local
 from kvmtui.virt.session.fleet import Fleet
@@ -158,9 +160,10 @@ class PerformanceScreen(VmScreen):
             sharper = explain_missing_exits(self.fleet.connection(self.key.uri).conn, st)
         except Exception:  # noqa: BLE001 - the sampler's own reason stays shown
             return
-        self.app.call_from_thread(self._explained_as, st.exits_unavailable_reason, sharper)
+        reply(self, ExitsExplained(self.key, st.exits_unavailable_reason, sharper))
 
-    def _explained_as(self, reason: str | None, sharper: str | None) -> None:
+    def on_exits_explained(self, message: ExitsExplained) -> None:
+        reason, sharper = message.reason, message.sharper
         self._explained[reason or "no counters"] = sharper
         if self.stats is not None and self.stats.exits is None:
             self.query_one("#no-exits", Static).update(sharper or reason or "")
@@ -170,12 +173,13 @@ class PerformanceScreen(VmScreen):
         if self._watch is None or self._qemu.pid(self.key.uuid.lower()) != self._watch.pid:
             pid = self._qemu.pid(self.key.uuid.lower())
             if pid is None:
-                self.app.call_from_thread(self._show_process, None)
+                reply(self, ProcessSampled(self.key, None))
                 return
             self._watch = QemuProcessWatch(pid)
-        self.app.call_from_thread(self._show_process, self._watch.sample())
+        reply(self, ProcessSampled(self.key, self._watch.sample()))
 
-    def _show_process(self, sample: ProcessSample | None) -> None:
+    def on_process_sampled(self, message: ProcessSampled) -> None:
+        sample = message.sample
         box = self.query_one("#qemu", Static)
         if sample is None:
             box.update("QEMU process: not found on this machine")

@@ -14,6 +14,7 @@ from textual.widgets.tree import TreeNode
 
 from kvmtui.keys import SNAPSHOT_BINDINGS, TREE_WIDGET_BINDINGS
 from kvmtui.messages import SnapshotDone, SnapshotsRead, SnapshotsReadFailed
+from kvmtui.screens.replies import reply
 from kvmtui.screens.snapshot_dialogs import (
     CreateRequest,
     CreateSnapshotScreen,
@@ -148,10 +149,10 @@ class SnapshotScreen(VmScreen):
                         for t in root.iter("target"))
             version = self.version or snaps.libvirt_version(dom)  # it cannot change under us
         except Exception as err:  # noqa: BLE001
-            self.post_message(SnapshotsReadFailed(self.key, libvirt_message(err),
+            reply(self, SnapshotsReadFailed(self.key, libvirt_message(err),
                                                   is_no_domain(err)))
             return
-        self.post_message(SnapshotsRead(self.key, tree, agent, version))
+        reply(self, SnapshotsRead(self.key, tree, agent, version))
 
     def on_snapshots_read_failed(self, message: SnapshotsReadFailed) -> None:
         # Never another read from here: a read that fails again would loop.
