@@ -26,6 +26,7 @@ from kvmtui.virt.models import (
     DomainSummary,
     StatsTick,
 )
+from kvmtui.virt.perf.figures import FleetFigures
 from kvmtui.virt.perf.stats import DEFAULT_INTERVAL_S, StatsSampler
 from kvmtui.virt.session.fleet import Fleet
 
@@ -49,7 +50,9 @@ class KvmApp(App):
         self.fleet_feed: Feed[Change] = Feed()
         self.stats_feed: Feed[StatsTick] = Feed()
         self._quitting = False
-        self.domain_list = DomainListScreen(fleet, summaries, shutdown_timeout=shutdown_timeout)
+        self.figures = FleetFigures()
+        self.domain_list = DomainListScreen(fleet, summaries, self.figures,
+                                            shutdown_timeout=shutdown_timeout)
         self.sampler = StatsSampler(self._sampled_connections, interval=refresh,
                                     exits_source=exits_source, on_tick=self._from_sampler)
         # (uri, seconds the UI thread spent on the tick, sampler seconds, libvirt calls):
@@ -107,6 +110,8 @@ class KvmApp(App):
             return  # a last tick arriving while the app shuts down
         started = time.perf_counter()
         tick = message.tick
+        if not tick.error:
+            self.figures.record(tick)
         self.domain_list.apply_stats(tick)
         self.stats_feed.publish(tick)
         self.tick_costs.append((tick.uri, time.perf_counter() - started, tick.duration_s,
@@ -118,7 +123,7 @@ class KvmApp(App):
         self.domain_list.set_activity(key, text)
 
     def latest_stats(self, uri: str) -> list[DomainStats]:
-        return [st for key, st in self.domain_list.stats.items() if key.uri == uri]
+        return self.figures.of_connection(uri)
 
     def action_refresh_interval(self, direction: int) -> None:
         current = self.sampler.interval

@@ -14,6 +14,7 @@ from textual.dom import DOMNode
 
 from kvmtui.virt.domain.actionlog import ActionLog
 from kvmtui.virt.models import Change, DomainKey, DomainStats, StatsTick
+from kvmtui.virt.perf.figures import FleetFigures
 from kvmtui.virt.perf.stats import StatsSampler
 
 T = TypeVar("T")
@@ -22,6 +23,7 @@ T = TypeVar("T")
 class AppServices(Protocol):
     action_log: ActionLog     # every action, recorded when it starts and when it ends
     sampler: StatsSampler     # its interval is what the screens say they refresh at
+    figures: FleetFigures     # the latest figures and their history, one store for all
     fleet_feed: Feed[Change]         # what connections report, for screens that follow VMs
     stats_feed: Feed[StatsTick]      # each connection's new figures
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -33,9 +31,10 @@ from kvmtui.virt.models import (
     DomainUpdated,
     StatsTick,
 )
+from kvmtui.virt.perf.figures import FleetFigures
 from kvmtui.virt.session.errors import libvirt_message
 from kvmtui.virt.session.fleet import Fleet
-from kvmtui.widgets.domain_table import SPARK_WIDTH, DomainTable
+from kvmtui.widgets.domain_table import DomainTable
 from kvmtui.widgets.fleet_header import FleetHeader
 
 _SETTLED = {DomainState.SHUTOFF, DomainState.CRASHED}
@@ -57,7 +56,7 @@ class DomainListScreen(Screen):
     DomainListScreen #filter.-open { display: block; }
     """
 
-    def __init__(self, fleet: Fleet, summaries: list[DomainSummary], *,
+    def __init__(self, fleet: Fleet, summaries: list[DomainSummary], figures: FleetFigures, *,
                  shutdown_timeout: float) -> None:
         super().__init__()
         self.fleet = fleet
@@ -70,8 +69,7 @@ class DomainListScreen(Screen):
         self._shutdown_timers: dict[DomainKey, Timer] = {}
         self.activity: dict[DomainKey, str] = {}  # what is under way, shown on the VM's row
         self._pending: list = []
-        self.stats: dict[DomainKey, DomainStats] = {}
-        self.cpu_history: dict[DomainKey, deque[float | None]] = {}
+        self.figures = figures  # the app's one store of figures: the list only reads it
         self._stale = False  # stats arrived while another screen was on top
 
     def compose(self) -> ComposeResult:
@@ -109,7 +107,7 @@ class DomainListScreen(Screen):
         with self.app.batch_update():
             self.table.sort_column = SORTS[self.sort_index][0]
             self.table.sort_reverse = self.sort_reverse
-            self.table.show(rows, self.stats, self.cpu_history)
+            self.table.show(rows, self.stats, self.figures.cpu)
             column = SORTS[self.sort_index][0]
             descending = (column in BUSIEST_FIRST) != self.sort_reverse
             label = column + (" ↓" if descending else " ↑")
@@ -118,26 +116,21 @@ class DomainListScreen(Screen):
                 sort_label=label, filter_text=self.filter.text, readonly=self.fleet.readonly)
         self.refresh_bindings()
 
+    @property
+    def stats(self) -> dict[DomainKey, DomainStats]:
+        return self.figures.latest
+
     def apply_stats(self, tick: StatsTick) -> None:
-        """A connection's new sample: figures, CPU history, and the order when sorted by them."""
+        """A connection's new sample (already in the store): the figures, and the order when
+        sorted by them."""
         if tick.error:
             return  # the connection's own events report what went wrong
-        for key in [k for k in self.stats if k.uri == tick.uri and k not in tick.stats]:
-            del self.stats[key]
-            self.cpu_history.pop(key, None)
-        for key, st in tick.stats.items():
-            self.stats[key] = st
-            history = self.cpu_history.get(key)
-            if history is None:
-                history = self.cpu_history[key] = deque(maxlen=SPARK_WIDTH)
-            history.append(st.cpu_percent if st.state.word in ("running", "idle", "paused")
-                           else None)
         if not self.is_current or not self.is_mounted:
             self._stale = True  # drawn when the user comes back, not under another screen
         elif SORTS[self.sort_index][0] in BUSIEST_FIRST:
             self.redraw()  # the order itself follows the figures
         else:
-            self.table.update_stats(self.stats, self.cpu_history)
+            self.table.update_stats(self.stats, self.figures.cpu)
 
     def on_screen_resume(self) -> None:
         if self._stale:
@@ -211,9 +204,7 @@ class DomainListScreen(Screen):
                 self.table.disconnected_uris.discard(change.uri)
                 self.notify(f"{change.uri}: reconnected", timeout=3)
             else:
-                for key in [k for k in self.stats if k.uri == change.uri]:
-                    del self.stats[key]  # its figures stopped being true when it went away
-                    self.cpu_history.pop(key, None)
+                self.figures.forget(change.uri)  # its figures stopped being true
                 if change.uri not in self.table.disconnected_uris:
                     self.notify(f"{change.uri}: {change.reason}; reconnecting…",
                                 severity="warning", timeout=5)

@@ -7,8 +7,6 @@ and — once — a sharper reason when a remote domain has no exit counters.
 
 from __future__ import annotations
 
-from collections import deque
-
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -24,6 +22,7 @@ from kvmtui.virt.models import (
     DomainSummary,
     StatsTick,
 )
+from kvmtui.virt.perf.figures import FleetFigures
 from kvmtui.virt.perf.kvmstat import QemuProcesses
 from kvmtui.virt.perf.qemuproc import QemuProcessWatch
 from kvmtui.virt.perf.rates import ordered
@@ -31,8 +30,6 @@ from kvmtui.virt.perf.stats import explain_missing_exits, is_local
 from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets.counters import LiveTable, exit_rows, vcpu_rows
 from kvmtui.widgets.formatting import count, human_kib, human_rate, percent, sparkline
-
-HISTORY = 60
 
 
 class PerformanceScreen(VmScreen):
@@ -53,8 +50,6 @@ class PerformanceScreen(VmScreen):
                  stats: DomainStats | None = None) -> None:
         super().__init__(fleet, summary)
         self.stats = stats
-        self.cpu_history: deque[float | None] = deque(maxlen=HISTORY)
-        self.vcpu_history: dict[int, deque[float | None]] = {}
         self.local = is_local(summary.key.uri)
         self._qemu = QemuProcesses()
         self._watch: QemuProcessWatch | None = None
@@ -80,6 +75,10 @@ class PerformanceScreen(VmScreen):
         if self.stats is not None:
             self.show(self.stats)
 
+    @property
+    def figures(self) -> FleetFigures:
+        return services(self.app).figures
+
     def title_text(self) -> str:
         s = self.summary
         host = f" on {s.host}" if self.fleet.multi_host else ""
@@ -102,15 +101,12 @@ class PerformanceScreen(VmScreen):
 
     def show(self, stats: DomainStats) -> None:
         self.stats = stats
-        self.cpu_history.append(stats.cpu_percent)
-        for v in stats.vcpus:
-            self.vcpu_history.setdefault(v.index, deque(maxlen=HISTORY)).append(v.cpu_percent)
         self.query_one("#title", Static).update(self.title_text())
         self.query_one("#summary", Static).update(self._summary_text(stats))
         vcpus = self.query_one("#vcpus", LiveTable)
         vcpus.display = bool(stats.vcpus)
         if stats.vcpus:
-            vcpus.replace(*vcpu_rows(stats.vcpus, self.vcpu_history, 30))
+            vcpus.replace(*vcpu_rows(stats.vcpus, self.figures.vcpus.get(self.key, {}), 30))
         self._show_exits(stats)
 
     def _summary_text(self, st: DomainStats) -> str:
@@ -122,7 +118,7 @@ class PerformanceScreen(VmScreen):
             used += f" of {human_kib(st.memory_kib)}"
         cpu = percent(st.cpu_percent) or "-"
         return (f"CPU {cpu:>5}% of {count(len(st.vcpus) or self.summary.vcpus, 'vCPU')}  "
-                f"{sparkline(self.cpu_history, 40)}\n"
+                f"{sparkline(self.figures.cpu.get(self.key, ()), 40)}\n"
                 f"Memory used {used} · disk read {human_rate(st.disk_read_bps) or '-'}/s "
                 f"write {human_rate(st.disk_write_bps) or '-'}/s · net rx "
                 f"{human_rate(st.net_rx_bps) or '-'}/s tx {human_rate(st.net_tx_bps) or '-'}/s")
