@@ -23,7 +23,6 @@ from kvmtui.virt.models import (
     StatsTick,
 )
 from kvmtui.virt.perf.figures import FleetFigures
-from kvmtui.virt.perf.kvmstat import QemuProcesses
 from kvmtui.virt.perf.qemuproc import QemuProcessWatch
 from kvmtui.virt.perf.rates import ordered
 from kvmtui.virt.perf.stats import explain_missing_exits, is_local
@@ -51,7 +50,6 @@ class PerformanceScreen(VmScreen):
         super().__init__(fleet, summary)
         self.stats = stats
         self.local = is_local(summary.key.uri)
-        self._qemu = QemuProcesses()
         self._watch: QemuProcessWatch | None = None
         self._explained: dict[str, str | None] = {}
 
@@ -166,8 +164,8 @@ class PerformanceScreen(VmScreen):
 
     @work(thread=True, exclusive=True, group="qemu-process")
     def sample_process(self) -> None:
-        if self._watch is None or self._qemu.pid(self.key.uuid.lower()) != self._watch.pid:
-            pid = self._qemu.pid(self.key.uuid.lower())
+        pid = services(self.app).sampler.qemu.pid(self.key.uuid.lower())
+        if self._watch is None or pid != self._watch.pid:
             if pid is None:
                 reply(self, ProcessSampled(self.key, None))
                 return

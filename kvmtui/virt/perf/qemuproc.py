@@ -60,3 +60,71 @@ class QemuProcessWatch:
             wr = per_second(last_write, write, dt)
         self._last = (now, cpu_s, read, write)
         return ProcessSample(self.pid, cpu, rss, threads, rd, wr)
+
+
+class QemuProcesses:
+    """Finds a local domain's QEMU process by the `-uuid` on its command line.
+
+    The pid file libvirt writes depends on the daemon's run directory, which a private or
+    session daemon moves; the command line does not. Scans are cached and rate-limited.
+    """
+
+    RESCAN_AFTER_S = 5.0
+
+    def __init__(self) -> None:
+        self._pids: dict[str, int] = {}
+        self._accel: dict[int, str] = {}
+        self._scanned_at = float("-inf")
+
+    def pid(self, uuid: str) -> int | None:
+        pid = self._pids.get(uuid)
+        if pid is not None and self._still_runs(pid, uuid):
+            return pid
+        if time.monotonic() - self._scanned_at >= self.RESCAN_AFTER_S or pid is not None:
+            self._rescan()
+        return self._pids.get(uuid)
+
+    def accelerator(self, pid: int) -> str | None:
+        """'kvm' or 'tcg', as QEMU was told on its command line."""
+        return self._accel.get(pid)
+
+    def _still_runs(self, pid: int, uuid: str) -> bool:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                return uuid.encode() in f.read()
+        except OSError:
+            return False
+
+    def _rescan(self) -> None:
+        self._scanned_at = time.monotonic()
+        pids: dict[str, int] = {}
+        accel: dict[int, str] = {}
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            try:
+                name = proc.info["name"] or ""
+                args = proc.info["cmdline"] or []
+            except (psutil.Error, KeyError):
+                continue
+            if not name.startswith("qemu") and not (args and "qemu" in args[0]):
+                continue
+            uuid = _argument(args, "-uuid")
+            if uuid:
+                pids[uuid.lower()] = proc.pid
+                accel[proc.pid] = _accelerator(args)
+        self._pids, self._accel = pids, accel
+
+
+def _argument(args: list[str], flag: str) -> str | None:
+    for i, arg in enumerate(args[:-1]):
+        if arg == flag:
+            return args[i + 1]
+    return None
+
+
+def _accelerator(args: list[str]) -> str:
+    accel = _argument(args, "-accel") or ""
+    machine = _argument(args, "-machine") or ""
+    text = accel + "," + machine
+    if "kvm" in text.split(",") or "accel=kvm" in text or "-enable-kvm" in args:
+        return "kvm"
+    return "tcg"

@@ -31,6 +31,7 @@ from kvmtui.virt.models import (
 )
 from kvmtui.virt.perf import kvmstat
 from kvmtui.virt.perf.exitnames import reason_key
+from kvmtui.virt.perf.qemuproc import QemuProcesses
 from kvmtui.virt.perf.rates import RateTracker
 from kvmtui.virt.session.errors import libvirt_message
 
@@ -146,7 +147,8 @@ class StatsSampler:
         self.exits_source = exits_source
         self._on_tick = on_tick
         self._trackers: dict[str, RateTracker] = {}
-        self.qemu = kvmstat.QemuProcesses()
+        # the one scanner of QEMU processes: the performance screen asks it too
+        self.qemu = QemuProcesses()
         self.debugfs_root = debugfs_root
         self._debugfs_reason: tuple[float, str | None] | None = None
         self._wake = threading.Condition()
