@@ -49,7 +49,9 @@ def _version_text() -> str:
         import libvirt
 
         lib = libvirt.getVersion()
-        libvirt_text = f"libvirt {lib // 1_000_000}.{lib // 1000 % 1000}.{lib % 1000}"
+        from kvmtui.virt.session.uris import version_text
+
+        libvirt_text = f"libvirt {version_text(lib)}"
     except Exception:  # noqa: BLE001 - --version must work even when libvirt is broken
         libvirt_text = "libvirt unavailable"
     return f"kvmtui {__version__} ({libvirt_text})"

@@ -14,6 +14,8 @@ from xml.etree import ElementTree as ET
 
 import libvirt
 
+from kvmtui.virt.session.uris import version_text
+
 REVERT_EXTERNAL_SINCE = 9_009_000   # libvirt 9.9 reverts to external snapshots
 DELETE_EXTERNAL_SINCE = 9_000_000   # libvirt 9.0 deletes (merges) external snapshots
 # libvirt's QEMU driver saves a snapshot's metadata as '<name>.xml', written first as
@@ -231,7 +233,7 @@ def check_revert(tree: SnapshotTree, name: str, libvirt_version: int) -> None:
     if snap.external and libvirt_version < REVERT_EXTERNAL_SINCE:
         raise Refused(
             f"'{name}' is an external snapshot, and this libvirt "
-            f"({_version_text(libvirt_version)}) cannot revert to external snapshots (9.9 and "
+            f"({version_text(libvirt_version)}) cannot revert to external snapshots (9.9 and "
             "later can). Nothing was changed. To go back by hand: shut the VM down and point "
             "its disks at the files the snapshot recorded (virsh edit), keeping the overlays.")
 
@@ -272,7 +274,7 @@ def check_delete(tree: SnapshotTree, name: str, mode: str, libvirt_version: int)
         if libvirt_version < DELETE_EXTERNAL_SINCE:
             raise Refused(
                 f"'{victim}' is an external snapshot and this libvirt "
-                f"({_version_text(libvirt_version)}) cannot delete external snapshots. Nothing "
+                f"({version_text(libvirt_version)}) cannot delete external snapshots. Nothing "
                 "was changed. Choose 'metadata only' and merge the overlay with virsh blockcommit.")
 
 
@@ -281,9 +283,6 @@ def delete(dom: libvirt.virDomain, name: str, mode: str) -> None:
              DELETE_METADATA: libvirt.VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY}.get(mode, 0)
     dom.snapshotLookupByName(name, 0).delete(flags)
 
-
-def _version_text(version: int) -> str:
-    return f"{version // 1_000_000}.{version // 1000 % 1000}.{version % 1000}"
 
 
 def libvirt_version(dom: libvirt.virDomain) -> int:

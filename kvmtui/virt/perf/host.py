@@ -15,6 +15,8 @@ from pathlib import Path
 import libvirt
 import psutil
 
+from kvmtui.virt.session.uris import version_text
+
 
 @dataclass(frozen=True, slots=True)
 class NodeFacts:
@@ -48,9 +50,6 @@ class VirtFeatures:
     kvm_modules: tuple[str, ...] = field(default=())
 
 
-def _version(number: int) -> str:
-    return f"{number // 1_000_000}.{number // 1000 % 1000}.{number % 1000}"
-
 
 def node_facts(conn: libvirt.virConnect) -> NodeFacts:
     """Four calls: getInfo, getCapabilities, versions and free memory."""
@@ -60,7 +59,7 @@ def node_facts(conn: libvirt.virConnect) -> NodeFacts:
     features = tuple(sorted(f.get("name", "") for f in caps.findall("host/cpu/feature")))
     guest_types = sorted({d.get("type", "") for d in caps.findall("guest/arch/domain")})
     try:
-        hypervisor = f"{conn.getType()} {_version(conn.getVersion())}"
+        hypervisor = f"{conn.getType()} {version_text(conn.getVersion())}"
     except libvirt.libvirtError:
         hypervisor = conn.getType()
     try:
@@ -69,7 +68,7 @@ def node_facts(conn: libvirt.virConnect) -> NodeFacts:
         free = None
     return NodeFacts(
         hostname=conn.getHostname(), hypervisor=hypervisor,
-        libvirt_version=_version(conn.getLibVersion()),
+        libvirt_version=version_text(conn.getLibVersion()),
         cpu_model=(host_cpu.findtext("model") if host_cpu is not None else None) or model,
         cpu_vendor=(host_cpu.findtext("vendor") if host_cpu is not None else None) or "",
         arch=(host_cpu.findtext("arch") if host_cpu is not None else None) or model,

@@ -26,3 +26,8 @@ def display_uri(uri: str) -> str:
         return f"test:///…/{os.path.basename(parts.path)}"
     return uri
 
+
+
+def version_text(number: int) -> str:
+    """libvirt's version numbers (major * 1,000,000 + minor * 1,000 + micro) as '9.0.0'."""
+    return f"{number // 1_000_000}.{number // 1000 % 1000}.{number % 1000}"
