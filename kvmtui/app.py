@@ -18,6 +18,7 @@ from kvmtui.screens.guarded import GuardedModal
 from kvmtui.screens.help import HelpScreen
 from kvmtui.services import Feed
 from kvmtui.virt.domain.actionlog import ActionLog
+from kvmtui.virt.domain.power import PowerAction
 from kvmtui.virt.models import (
     Change,
     ConnectionStatus,
@@ -124,6 +125,19 @@ class KvmApp(App):
 
     def latest_stats(self, uri: str) -> list[DomainStats]:
         return self.figures.of_connection(uri)
+
+    def power_actions(self, summary: DomainSummary) -> set[PowerAction]:
+        return self.domain_list.actionable(summary)
+
+    def request_power(self, summary: DomainSummary, action: PowerAction) -> None:
+        self.domain_list.request_power(summary, action)
+
+    def explain_power_key(self, summary: DomainSummary, key: str) -> bool:
+        return self.domain_list.explain_power_key(key, summary)
+
+    def show_vm(self, kind: str, summary: DomainSummary) -> None:
+        # in place of the current VM screen: escape still goes back to the list
+        self.switch_screen(self.domain_list.vm_screen(kind, summary))
 
     def action_refresh_interval(self, direction: int) -> None:
         current = self.sampler.interval

@@ -59,6 +59,14 @@ APP_BINDINGS = [
 
 BACK_BINDINGS = [Binding("escape", "back", "Back", id="back")]
 
+# On every screen about one VM: the power keys (as on the list) and the way to its other screens.
+VM_BINDINGS = [
+    *POWER_BINDINGS,
+    Binding("enter", "show_vm('details')", "Details", id="vm_details", show=False),
+    Binding("t", "show_vm('snapshots')", "Snapshots", id="vm_snapshots", show=False),
+    Binding("x", "show_vm('performance')", "Perf", id="vm_performance", show=False),
+]
+
 DETAILS_TABS = [("overview", "Overview"), ("cpu", "CPU"), ("memory", "Memory"),
                 ("disks", "Disks"), ("nics", "NICs"), ("devices", "Devices"), ("xml", "XML")]
 DETAILS_BINDINGS = [
@@ -137,6 +145,9 @@ HELP: dict[str, tuple[str, str]] = {
     "reset": ("reset: press the reset button; asks first", "running"),
     "managed_save": ("managed save: memory to disk and stop; asks", "running"),
     "back": ("back to where you came from", ""),
+    "vm_details": ("this VM's details / snapshot tree / performance", ""),
+    "vm_snapshots": ("this VM's details / snapshot tree / performance", ""),
+    "vm_performance": ("this VM's details / snapshot tree / performance", ""),
     **{f"tab_{tab}": ("show a tab", "") for tab, _ in DETAILS_TABS},
     "next_tab": ("next / previous tab", ""), "previous_tab": ("next / previous tab", ""),
     "reload": ("read the VM again", ""),
@@ -167,6 +178,7 @@ HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
     ("The list", [*TABLE_BINDINGS, *LIST_BINDINGS, *POWER_BINDINGS]),
     ("Details (enter)", DETAILS_BINDINGS),
     ("Snapshot tree (t)", [*TREE_WIDGET_BINDINGS, *SNAPSHOT_BINDINGS]),
+    ("A VM's screens (power keys as on the list)", VM_BINDINGS[-3:]),
     ("Performance (x), host (H)", BACK_BINDINGS),
     ("Questions", [*CONFIRM_BINDINGS, *CHOICE_BINDINGS, *CREATE_BINDINGS]),
 ]

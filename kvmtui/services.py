@@ -13,7 +13,8 @@ from textual.app import App
 from textual.dom import DOMNode
 
 from kvmtui.virt.domain.actionlog import ActionLog
-from kvmtui.virt.models import Change, DomainKey, DomainStats, StatsTick
+from kvmtui.virt.domain.power import PowerAction
+from kvmtui.virt.models import Change, DomainKey, DomainStats, DomainSummary, StatsTick
 from kvmtui.virt.perf.figures import FleetFigures
 from kvmtui.virt.perf.stats import StatsSampler
 
@@ -32,6 +33,19 @@ class AppServices(Protocol):
 
     def latest_stats(self, uri: str) -> list[DomainStats]:
         """The last figures of every VM of a connection (empty before the first tick)."""
+
+    def power_actions(self, summary: DomainSummary) -> set[PowerAction]:
+        """What a power key may ask of this VM now: the list's rules, on every screen."""
+
+    def request_power(self, summary: DomainSummary, action: PowerAction) -> None:
+        """A power key pressed on a VM's screen: asked, recorded and shown as on the list."""
+
+    def explain_power_key(self, summary: DomainSummary, key: str) -> bool:
+        """Say why a power key does nothing for this VM now; True when the key was one."""
+
+    def show_vm(self, kind: str, summary: DomainSummary) -> None:
+        """Another screen about the VM ("details", "snapshots", "performance"), in place of
+        the current one."""
 
 
 def services(app: App[Any]) -> AppServices:

@@ -38,6 +38,7 @@ class DomainVanished(Message):
 
 class DomainDetailsScreen(VmScreen):
     BINDINGS = [*DETAILS_BINDINGS]
+    kind = "details"
 
     DEFAULT_CSS = """
     DomainDetailsScreen #title { height: 1; padding: 0 1; background: $panel; text-style: bold;

@@ -159,8 +159,15 @@ class DomainListScreen(Screen):
     def action_performance(self) -> None:
         summary = self.selected
         if summary is not None:
-            self.app.push_screen(PerformanceScreen(self.fleet, summary,
-                                                   self.stats.get(summary.key)))
+            self.app.push_screen(self.vm_screen("performance", summary))
+
+    def vm_screen(self, kind: str, summary: DomainSummary) -> Screen:
+        """A new screen about the VM: its details, snapshot tree or performance."""
+        if kind == "details":
+            return DomainDetailsScreen(self.fleet, summary)
+        if kind == "snapshots":
+            return SnapshotScreen(self.fleet, summary)
+        return PerformanceScreen(self.fleet, summary, self.stats.get(summary.key))
 
     def action_host(self) -> None:
         summary = self.selected
@@ -222,18 +229,21 @@ class DomainListScreen(Screen):
         return True
 
     def _actionable(self) -> set[PowerAction]:
-        """The power actions the selected VM can be asked for now (none when read-only)."""
-        summary = self.selected
+        return self.actionable(self.selected)
+
+    def actionable(self, summary: DomainSummary | None) -> set[PowerAction]:
+        """The power actions the VM can be asked for now (none when read-only or its host is
+        disconnected): the same rules on every screen."""
         if summary is None or self.fleet.readonly or summary.key.uri in self.table.disconnected_uris:
             return set()
         return available(summary)
 
-    def explain_power_key(self, key: str) -> bool:
+    def explain_power_key(self, key: str, summary: DomainSummary | None = None) -> bool:
         """A power key no binding takes here: say why in one line. True when it was one."""
+        summary = summary if summary is not None else self.selected
         actions = [a for a in POWER_KEYS.get(key, ())]
-        if not actions or set(actions) & self._actionable():
+        if not actions or set(actions) & self.actionable(summary):
             return False
-        summary = self.selected
         if summary is None:
             return True
         if self.fleet.readonly:
@@ -248,9 +258,11 @@ class DomainListScreen(Screen):
         return True
 
     def action_power(self, name: str) -> None:
-        summary = self.selected
-        action = PowerAction(name)
-        if summary is None or action not in self._actionable():
+        self.request_power(self.selected, PowerAction(name))
+
+    def request_power(self, summary: DomainSummary | None, action: PowerAction) -> None:
+        """A power key on the list or on a VM's screen: ask first when it destroys, then act."""
+        if summary is None or action not in self.actionable(summary):
             return
         spec = SPECS[action]
         if spec.confirm:

@@ -33,6 +33,7 @@ from kvmtui.widgets.formatting import count, human_kib, human_rate, percent, spa
 
 class PerformanceScreen(VmScreen):
     BINDINGS = [*BACK_BINDINGS]
+    kind = "performance"
 
     DEFAULT_CSS = """
     PerformanceScreen #title { height: 1; padding: 0 1; background: $panel; text-style: bold;

@@ -94,6 +94,7 @@ def done_text(record: ActionRecord) -> str:
 
 class SnapshotScreen(VmScreen):
     BINDINGS = [*SNAPSHOT_BINDINGS]
+    kind = "snapshots"
     # the keys that change snapshots: hidden, and explained when pressed, on a read-only link
     CHANGES = {"create", "revert", "delete"}
 
@@ -279,7 +280,7 @@ class SnapshotScreen(VmScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.CHANGES and self.fleet.readonly:
             return False  # not offered; pressing the key says why (on_key)
-        return True
+        return super().check_action(action, parameters)
 
     def on_key(self, event: events.Key) -> None:
         if self.fleet.readonly and any(b.action in self.CHANGES

@@ -7,10 +7,13 @@ happens when the VM disappears. A screen says what differs by overriding the hoo
 
 from __future__ import annotations
 
+from textual import events
 from textual.screen import Screen
 from textual.widgets import Static
 
+from kvmtui.keys import VM_BINDINGS
 from kvmtui.services import services
+from kvmtui.virt.domain.power import PowerAction
 from kvmtui.virt.models import (
     Change,
     DomainEvent,
@@ -24,6 +27,8 @@ from kvmtui.virt.session.fleet import Fleet
 
 
 class VmScreen(Screen):
+    BINDINGS = [*VM_BINDINGS]
+
     def __init__(self, fleet: Fleet, summary: DomainSummary) -> None:
         super().__init__()
         self.fleet = fleet
@@ -73,6 +78,28 @@ class VmScreen(Screen):
                         severity="warning")
         return self.fleet.readonly
 
+    # -- the power keys, with the list's rules and questions -------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "power":
+            return (not self.gone
+                    and PowerAction(str(parameters[0])) in services(self.app).power_actions(self.summary))
+        return True
+
+    def action_power(self, name: str) -> None:
+        if not self.gone:
+            services(self.app).request_power(self.summary, PowerAction(name))
+
+    def on_key(self, event: events.Key) -> None:
+        if not self.gone and services(self.app).explain_power_key(self.summary, event.key):
+            event.stop()  # a power key that does not apply to this VM now: said why
+
+    def action_show_vm(self, kind: str) -> None:
+        if not self.gone and self.kind != kind:
+            services(self.app).show_vm(kind, self.summary)
+
+    kind = ""  # "details", "snapshots" or "performance": which screen this is
+
     def on_mount(self) -> None:
         services(self.app).fleet_feed.subscribe(self, self._from_fleet)
 
@@ -83,6 +110,7 @@ class VmScreen(Screen):
         if isinstance(change, DomainUpdated) and change.summary.key == self.key:
             self.summary = change.summary
             self.summary_changed()
+            self.refresh_bindings()  # the power keys offered follow the VM's state
         elif isinstance(change, DomainEvent) and change.key == self.key:
             self.vm_event(change)
         elif isinstance(change, DomainRemoved) and change.key == self.key:

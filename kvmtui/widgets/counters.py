@@ -24,6 +24,10 @@ class LiveTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._signature: tuple[str, ...] = ()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # a row here selects nothing: enter belongs to the screen (the VM's details)
+        return action != "select_cursor"
+
     def replace(self, columns: Sequence[str], rows: Sequence[tuple[str, Sequence]]) -> None:
         """rows: (key, cells). Columns are rebuilt only when they change."""
         keep = None
