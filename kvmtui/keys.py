@@ -7,6 +7,8 @@ row).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual.binding import Binding
 
 # -- the list ------------------------------------------------------------------------------
@@ -59,9 +61,10 @@ APP_BINDINGS = [
 
 BACK_BINDINGS = [Binding("escape", "back", "Back", id="back")]
 
-# On every screen about one VM: the power keys (as on the list) and the way to its other screens.
+# On every screen about one VM: the power keys (as on the list; not in the footer, which keeps
+# the screen's own keys at 80 columns, but in `?`) and the way to its other screens.
 VM_BINDINGS = [
-    *POWER_BINDINGS,
+    *(replace(b, show=False) for b in POWER_BINDINGS),
     Binding("enter", "show_vm('details')", "Details", id="vm_details", show=False),
     Binding("t", "show_vm('snapshots')", "Snapshots", id="vm_snapshots", show=False),
     Binding("x", "show_vm('performance')", "Perf", id="vm_performance", show=False),
