@@ -150,7 +150,7 @@ class DomainListScreen(Screen):
             return
         if self.fleet.readonly:
             self.notify("Read-only: kvmtui was started with --readonly, so snapshots cannot be "
-                        "created.", severity="warning", markup=False)
+                        "created.", severity="warning")
             return
         screen = SnapshotScreen(self.fleet, summary)
         self.app.push_screen(screen)
@@ -248,13 +248,12 @@ class DomainListScreen(Screen):
             return True
         if self.fleet.readonly:
             self.notify(f"Read-only: kvmtui was started with --readonly, so it cannot "
-                        f"{SPECS[actions[0]].label.lower()} {summary.name}.", severity="warning",
-                        markup=False)
+                        f"{SPECS[actions[0]].label.lower()} {summary.name}.", severity="warning")
         elif summary.key.uri in self.table.disconnected_uris:
             self.notify(f"{summary.host} is disconnected: nothing can be asked of "
-                        f"{summary.name} until it reconnects.", severity="warning", markup=False)
+                        f"{summary.name} until it reconnects.", severity="warning")
         else:
-            self.notify(why_not(summary, actions), timeout=3, markup=False)
+            self.notify(why_not(summary, actions), timeout=3)
         return True
 
     def action_power(self, name: str) -> None:
@@ -300,9 +299,9 @@ class DomainListScreen(Screen):
         if message.error:
             self.set_activity(message.key, None)
             self.notify(message.error, title=f"Could not {spec.label.lower()} {message.name}",
-                        severity="error", timeout=10, markup=False)
+                        severity="error", timeout=10)
             return
-        self.notify(f"{message.name} {spec.done}", timeout=3, markup=False)
+        self.notify(f"{message.name} {spec.done}", timeout=3)
         if message.action is PowerAction.SHUTDOWN:
             self._watch_shutdown(message.key, message.name)
         else:
@@ -344,7 +343,7 @@ class DomainListScreen(Screen):
         self.set_activity(key, SHUTDOWN_OVERDUE)
         self.notify(f"{name} has not shut down after {self.shutdown_timeout:g} s (it is "
                     f"{summary.state.word}). Select it and press F to force it off (asks first).",
-                    title="Shutdown overdue", severity="warning", timeout=15, markup=False)
+                    title="Shutdown overdue", severity="warning", timeout=15)
 
     # -- filter and sort ------------------------------------------------------------------
 
