@@ -13,9 +13,11 @@ from textual.app import App
 
 from kvmtui.keys import APP_BINDINGS
 from kvmtui.messages import FleetChanged, StatsTicked
+from kvmtui.screens.action_log import ActionLogScreen
 from kvmtui.screens.domain_list import DomainListScreen
 from kvmtui.screens.guarded import GuardedModal
 from kvmtui.screens.help import HelpScreen
+from kvmtui.screens.palette import KvmCommands
 from kvmtui.services import Feed
 from kvmtui.virt.domain.actionlog import ActionLog
 from kvmtui.virt.domain.power import PowerAction
@@ -39,7 +41,9 @@ class KvmApp(App):
     TITLE = "kvmtui"
     CSS_PATH = Path(__file__).with_name("kvmtui.tcss")
     BINDINGS = [*APP_BINDINGS]
-    ENABLE_COMMAND_PALETTE = False
+    # ctrl+p: kvmtui's own actions only (Textual's system commands — themes, screenshots — are
+    # not what an operator opens it for)
+    COMMANDS = {KvmCommands}
 
     def __init__(self, fleet: Fleet, summaries: list[DomainSummary], *,
                  shutdown_timeout: float = 60.0, refresh: float = DEFAULT_INTERVAL_S,
@@ -147,16 +151,24 @@ class KvmApp(App):
         else:
             smaller = [s for s in REFRESH_STEPS if s < current]
             new = smaller[-1] if smaller else REFRESH_STEPS[0]
-        self.sampler.interval = new
-        self.notify(f"Refreshing every {new:g} s", timeout=2)
+        self.set_refresh_interval(new)
+
+    def set_refresh_interval(self, seconds: float) -> None:
+        self.sampler.interval = seconds
+        self.notify(f"Refreshing every {seconds:g} s", timeout=2)
 
     def _from_fleet(self, change: Change) -> None:
         self.post_message(FleetChanged(change))  # thread-safe, never blocks libvirt's thread
 
     def on_fleet_changed(self, message: FleetChanged) -> None:
+        self.action_log.observe(message.change)
         self.domain_list.apply_change(message)
         self.fleet_feed.publish(message.change)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(readonly=self.fleet.readonly))
+
+    def action_action_log(self) -> None:
+        if not isinstance(self.screen, ActionLogScreen):
+            self.push_screen(ActionLogScreen(self.action_log))

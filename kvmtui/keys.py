@@ -34,9 +34,12 @@ LIST_BINDINGS = [
     Binding("x", "performance", "Perf", id="performance"),
     Binding("H", "host", "Host", id="host"),
     Binding("slash", "filter", "Filter", id="filter"),
-    Binding("o", "sort", "Sort", id="sort", show=False),
+    Binding("o", "sort", "Sort…", id="sort", show=False),
     Binding("O", "reverse_sort", "Reverse sort", id="reverse_sort", show=False),
     Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
+    Binding("space", "mark", "Mark", id="mark"),
+    Binding("asterisk", "mark_shown", "Mark shown", id="mark_shown", show=False),
+    Binding("U", "clear_marks", "Unmark all", id="clear_marks", show=False),
 ]
 
 TABLE_BINDINGS = [
@@ -53,8 +56,11 @@ TABLE_BINDINGS = [
 APP_BINDINGS = [
     Binding("plus", "refresh_interval(1)", "Slower refresh", id="slower", show=False),
     Binding("minus", "refresh_interval(-1)", "Faster refresh", id="faster", show=False),
+    Binding("L", "action_log", "Log", id="action_log", show=False),
+    Binding("ctrl+p", "command_palette", "Palette", id="palette", show=False),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("q", "quit", "Quit", id="quit"),
+    Binding("ctrl+c", "quit", "Quit", id="quit_ctrl_c", show=False, priority=True),
 ]
 
 # -- a VM's screens ------------------------------------------------------------------------
@@ -122,7 +128,12 @@ HELP_BINDINGS = [
 # binding id -> (what it does, when it applies). Bindings with the same text are one row, their
 # keys listed together.
 HELP: dict[str, tuple[str, str]] = {
-    "help": ("this help", ""), "quit": ("quit", ""),
+    "help": ("this help", ""), "quit": ("quit", ""), "quit_ctrl_c": ("quit", ""),
+    "action_log": ("action log: what kvmtui did and what libvirt reported", ""),
+    "palette": ("command palette: every action here, by name, with its key", ""),
+    "mark": ("mark / unmark the VM and move down; power keys then act on the marks", ""),
+    "mark_shown": ("mark every VM shown (again: unmark them)", ""),
+    "clear_marks": ("unmark all VMs", ""),
     "slower": ("refresh the figures less / more often", ""),
     "faster": ("refresh the figures less / more often", ""),
     **{i: ("move; page; first, last; scroll sideways", "") for i in (
@@ -134,8 +145,8 @@ HELP: dict[str, tuple[str, str]] = {
     "performance": ("performance: vCPUs, QEMU process, KVM VM exits", ""),
     "host": ("host: node, virtualization features, KVM exits", ""),
     "filter": ("filter: name, state:running, host:kvm1, -term", ""),
-    "sort": ("next sort column / reverse the order", ""),
-    "reverse_sort": ("next sort column / reverse the order", ""),
+    "sort": ("sort by a column, picked by its name", ""),
+    "reverse_sort": ("reverse the order", ""),
     "clear_filter": ("clear the filter", ""),
     "start": ("start; restore a saved VM; wake a suspended one", "off"),
     "restore": ("start; restore a saved VM; wake a suspended one", "off"),
@@ -188,7 +199,8 @@ HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
 
 _KEY_NAMES = {"up": "↑", "down": "↓", "left": "←", "right": "→", "pageup": "PgUp",
               "pagedown": "PgDn", "home": "Home", "end": "End", "question_mark": "?",
-              "slash": "/", "plus": "+", "minus": "-", "delete": "del"}
+              "slash": "/", "plus": "+", "minus": "-", "delete": "del",
+              "asterisk": "*"}
 
 
 def key_text(binding: Binding) -> str:

@@ -6,7 +6,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from kvmtui.keys import DETAILS_BINDINGS, DETAILS_TABS
 from kvmtui.messages import DetailsFailed, DetailsLoaded
@@ -24,6 +24,7 @@ from kvmtui.virt.session.errors import is_no_domain, libvirt_message
 from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets import details_view
 from kvmtui.widgets.formatting import count
+from kvmtui.widgets.key_footer import KeyFooter
 
 TABS = DETAILS_TABS
 
@@ -63,7 +64,7 @@ class DomainDetailsScreen(VmScreen):
                 with TabPane(label, id=tab):
                     with VerticalScroll(id=f"{tab}-scroll"):
                         yield Static("reading…", id=f"{tab}-body")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.load()

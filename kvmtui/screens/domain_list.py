@@ -7,7 +7,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from kvmtui.keys import LIST_BINDINGS, POWER_BINDINGS
 from kvmtui.messages import FleetChanged, PowerDone
@@ -16,6 +16,7 @@ from kvmtui.screens.details import DomainDetailsScreen
 from kvmtui.screens.host import HostScreen
 from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.screens.snapshots import SnapshotScreen
+from kvmtui.screens.sort_dialog import SortScreen
 from kvmtui.services import services
 from kvmtui.virt.domain.filtering import BUSIEST_FIRST, SORTS, DomainFilter, FilterError, parse_filter
 from kvmtui.virt.domain.power import SPECS, PowerAction, available, perform, why_not
@@ -36,6 +37,7 @@ from kvmtui.virt.session.errors import libvirt_message
 from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets.domain_table import DomainTable
 from kvmtui.widgets.fleet_header import FleetHeader
+from kvmtui.widgets.key_footer import KeyFooter
 
 _SETTLED = {DomainState.SHUTOFF, DomainState.CRASHED}
 SHUTTING_DOWN = SPECS[PowerAction.SHUTDOWN].doing
@@ -77,7 +79,7 @@ class DomainListScreen(Screen):
         yield DomainTable(multi_host=self.fleet.multi_host, activity=self.activity, id="domains")
         yield Input(placeholder="filter: name, state:running, host:NAME, -term to negate",
                     id="filter")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.table.filter_box = self.query_one("#filter", Input)
@@ -92,6 +94,11 @@ class DomainListScreen(Screen):
     def selected(self) -> DomainSummary | None:
         key = self.table.cursor_key
         return self.domains.get(key) if key else None
+
+    def palette_subject(self) -> str | None:
+        """What the power keys act on now, as the command palette names it."""
+        summary = self.selected
+        return summary.name if summary is not None else None
 
     # -- drawing --------------------------------------------------------------------------
 
@@ -392,9 +399,24 @@ class DomainListScreen(Screen):
         self.redraw()
 
     def action_sort(self) -> None:
-        self.sort_index = (self.sort_index + 1) % len(SORTS)
-        if SORTS[self.sort_index][0] == "host" and not self.fleet.multi_host:
-            self.sort_index = (self.sort_index + 1) % len(SORTS)
+        current = SORTS[self.sort_index][0]
+        self.app.push_screen(SortScreen(self.sortable_columns(), current, self.sort_reverse),
+                             self.sort_by)
+
+    def sortable_columns(self) -> list[tuple[str, str]]:
+        """(sort key, the header's label) of every column on screen the list can sort by."""
+        orders = {label for label, _ in SORTS}
+        return [(c.key, c.label) for c in self.table.columns if c.key in orders]
+
+    def sort_by(self, column: str | None) -> None:
+        """Sort by the column; picking the column already sorted by reverses the order."""
+        if column is None:
+            return
+        index = next(i for i, (label, _) in enumerate(SORTS) if label == column)
+        if index == self.sort_index:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_index, self.sort_reverse = index, False
         self.redraw()
 
     def action_reverse_sort(self) -> None:

@@ -9,7 +9,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from kvmtui.keys import BACK_BINDINGS
 from kvmtui.messages import HostFactsRead, HostSampled
@@ -32,6 +32,7 @@ from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets.counters import LiveTable, exit_rows
 from kvmtui.widgets.formatting import count, human_kib, sparkline
 from kvmtui.widgets.formatting import per_second as rate_text
+from kvmtui.widgets.key_footer import KeyFooter
 
 # Per-VM breakdown columns: the reasons an operator looks at first.
 VM_REASONS = ("total", "io", "mmio", "halt", "irq", "irq_window", "insn_emulation", "signal")
@@ -74,7 +75,7 @@ class HostScreen(Screen):
             yield LiveTable(id="host-exits")
             yield Static("Per VM (rates per second)", classes="heading", markup=False)
             yield LiveTable(id="vm-exits")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         services(self.app).stats_feed.subscribe(self, self.apply_stats)

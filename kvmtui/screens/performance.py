@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from kvmtui.keys import BACK_BINDINGS
 from kvmtui.messages import ExitsExplained, ProcessSampled
@@ -29,6 +29,7 @@ from kvmtui.virt.perf.stats import explain_missing_exits, is_local
 from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets.counters import LiveTable, exit_rows, vcpu_rows
 from kvmtui.widgets.formatting import count, human_kib, human_rate, percent, sparkline
+from kvmtui.widgets.key_footer import KeyFooter
 
 
 class PerformanceScreen(VmScreen):
@@ -63,7 +64,7 @@ class PerformanceScreen(VmScreen):
             yield Static("KVM VM exits", id="exits-title", markup=False)
             yield Static("", id="no-exits", markup=False)
             yield LiveTable(id="exits")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         services(self.app).stats_feed.subscribe(self, self.apply_stats)

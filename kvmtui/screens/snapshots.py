@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from kvmtui.keys import SNAPSHOT_BINDINGS, TREE_WIDGET_BINDINGS
@@ -29,6 +29,7 @@ from kvmtui.virt.domain.actionlog import ActionRecord
 from kvmtui.virt.models import DomainEvent, DomainSummary
 from kvmtui.virt.session.errors import is_no_domain, libvirt_message
 from kvmtui.virt.session.fleet import Fleet
+from kvmtui.widgets.key_footer import KeyFooter
 
 
 def _when(created: int) -> str:
@@ -125,7 +126,7 @@ class SnapshotScreen(VmScreen):
         yield tree
         with VerticalScroll(id="facts-box"):
             yield Static("", id="facts", markup=False)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(Tree).focus()

@@ -38,6 +38,10 @@ class VmScreen(Screen):
 
     # -- hooks ------------------------------------------------------------------------------
 
+    def palette_subject(self) -> str | None:
+        """What the power keys act on here, as the command palette names it."""
+        return self.summary.name
+
     def title_text(self) -> str:
         return self.summary.name
 

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from kvmtui.virt.models import DomainKey
+from kvmtui.virt.models import Change, DomainKey
 
 # Destructive actions: each must have been confirmed by an explicit answer.
 DESTRUCTIVE = frozenset({"force_off", "reset", "managed_save", "snapshot-revert",
@@ -56,6 +56,9 @@ class ActionLog:
     def finish(record: ActionRecord, error: str | None) -> None:
         record.ended = time.monotonic()
         record.error = error
+
+    def observe(self, change: Change) -> None:
+        """A report from libvirt (an event, a connection change): kept for the log screen."""
 
     def for_domain(self, key: DomainKey) -> list[ActionRecord]:
         return [r for r in self.records if r.key == key]
