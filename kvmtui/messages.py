@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from kvmtui.virt.domain.actionlog import ActionRecord
+from kvmtui.virt.domain.bulk import BulkRun
 from kvmtui.virt.domain.details import DomainDetails
 from kvmtui.virt.domain.livefacts import LiveFacts
 from kvmtui.virt.domain.power import PowerAction
@@ -120,3 +121,15 @@ class ProcessSampled(Message):
 
     key: DomainKey
     sample: ProcessSample | None
+
+
+@dataclass
+class BulkItemDone(Message):
+    """One VM's call of a bulk action returned; error is libvirt's message, or None."""
+
+    run: BulkRun
+    key: DomainKey
+    name: str
+    action: PowerAction | None  # None: a snapshot
+    error: str | None
+    record: ActionRecord

@@ -11,6 +11,7 @@ from textual.widgets import Input
 
 from kvmtui.keys import LIST_BINDINGS, POWER_BINDINGS
 from kvmtui.messages import FleetChanged, PowerDone
+from kvmtui.screens.bulk import BulkActions
 from kvmtui.screens.confirm import ConfirmScreen
 from kvmtui.screens.details import DomainDetailsScreen
 from kvmtui.screens.host import HostScreen
@@ -19,6 +20,7 @@ from kvmtui.screens.snapshots import SnapshotScreen
 from kvmtui.screens.sort_dialog import SortScreen
 from kvmtui.services import services
 from kvmtui.virt.domain.filtering import BUSIEST_FIRST, SORTS, DomainFilter, FilterError, parse_filter
+from kvmtui.virt.domain.marks import Marks
 from kvmtui.virt.domain.power import SPECS, PowerAction, available, perform, why_not
 from kvmtui.virt.models import (
     ConnectionChanged,
@@ -42,14 +44,16 @@ from kvmtui.widgets.key_footer import KeyFooter
 _SETTLED = {DomainState.SHUTOFF, DomainState.CRASHED}
 SHUTTING_DOWN = SPECS[PowerAction.SHUTDOWN].doing
 SHUTDOWN_OVERDUE = "shutdown overdue (F)"
-# The power actions each key can mean, from the one key map.
+# The power actions each key can mean, from the one key map, and each action's key.
 POWER_KEYS: dict[str, list[PowerAction]] = {}
+SPECS_KEY: dict[PowerAction, str] = {}
 for _binding in POWER_BINDINGS:
-    POWER_KEYS.setdefault(_binding.key, []).append(
-        PowerAction(_binding.action.split("'")[1]))
+    _action = PowerAction(_binding.action.split("'")[1])
+    POWER_KEYS.setdefault(_binding.key, []).append(_action)
+    SPECS_KEY[_action] = _binding.key
 
 
-class DomainListScreen(Screen):
+class DomainListScreen(BulkActions):
     BINDINGS = [*POWER_BINDINGS, *LIST_BINDINGS]
 
     DEFAULT_CSS = """
@@ -70,13 +74,15 @@ class DomainListScreen(Screen):
         self.filter: DomainFilter = parse_filter("")
         self._shutdown_timers: dict[DomainKey, Timer] = {}
         self.activity: dict[DomainKey, str] = {}  # what is under way, shown on the VM's row
+        self.marks = Marks()  # the VMs power keys and `n` act on, when there are any
         self._pending: list = []
         self.figures = figures  # the app's one store of figures: the list only reads it
         self._stale = False  # stats arrived while another screen was on top
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
-        yield DomainTable(multi_host=self.fleet.multi_host, activity=self.activity, id="domains")
+        yield DomainTable(multi_host=self.fleet.multi_host, activity=self.activity,
+                          marks=self.marks, id="domains")
         yield Input(placeholder="filter: name, state:running, host:NAME, -term to negate",
                     id="filter")
         yield KeyFooter()
@@ -97,6 +103,8 @@ class DomainListScreen(Screen):
 
     def palette_subject(self) -> str | None:
         """What the power keys act on now, as the command palette names it."""
+        if self.marks:
+            return self.marked_subject()
         summary = self.selected
         return summary.name if summary is not None else None
 
@@ -120,8 +128,14 @@ class DomainListScreen(Screen):
             label = column + (" ↓" if descending else " ↑")
             self.query_one(FleetHeader).update_from(
                 self.domains.values(), shown=len(rows), connections=self.connections,
-                sort_label=label, filter_text=self.filter.text, readonly=self.fleet.readonly)
+                sort_label=label, filter_text=self.filter.text, readonly=self.fleet.readonly,
+                marked=len(self.marks), marked_hidden=self._marked_hidden(rows))
         self.refresh_bindings()
+
+    def _marked_hidden(self, rows: list[DomainSummary]) -> int:
+        if not self.marks:
+            return 0
+        return len(self.marks) - sum(1 for s in rows if s.key in self.marks)
 
     @property
     def stats(self) -> dict[DomainKey, DomainStats]:
@@ -152,6 +166,9 @@ class DomainListScreen(Screen):
             self.app.push_screen(SnapshotScreen(self.fleet, summary))
 
     def action_new_snapshot(self) -> None:
+        if self.marks:
+            self.request_bulk_snapshot()
+            return
         summary = self.selected
         if summary is None:
             return
@@ -208,10 +225,12 @@ class DomainListScreen(Screen):
                 self._stop_shutdown_watch(summary.key)
         elif isinstance(change, DomainRemoved):
             self.domains.pop(change.key, None)
+            self.marks.forget(change.key)
             self._stop_shutdown_watch(change.key)
         elif isinstance(change, DomainsReloaded):
             self.domains = {k: s for k, s in self.domains.items() if k.uri != change.uri}
             self.domains.update({s.key: s for s in change.summaries})
+            self.marks.keep_only(change.uri, (s.key for s in change.summaries))
         elif isinstance(change, ConnectionChanged):
             self.connections[change.uri] = (change.status, change.reason)
             if change.status is ConnectionStatus.CONNECTED:
@@ -230,9 +249,14 @@ class DomainListScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "power":
-            return PowerAction(str(parameters[0])) in self._actionable()
+            power = PowerAction(str(parameters[0]))
+            if self.marks:
+                return self.bulk_applies(power, POWER_KEYS[SPECS_KEY[power]])
+            return power in self._actionable()
         if action == "clear_filter":
             return bool(self.filter.text)
+        if action == "clear_marks":
+            return bool(self.marks)
         return True
 
     def _actionable(self) -> set[PowerAction]:
@@ -241,14 +265,25 @@ class DomainListScreen(Screen):
     def actionable(self, summary: DomainSummary | None) -> set[PowerAction]:
         """The power actions the VM can be asked for now (none when read-only or its host is
         disconnected): the same rules on every screen."""
-        if summary is None or self.fleet.readonly or summary.key.uri in self.table.disconnected_uris:
+        if summary is None or self.fleet.readonly or self.unreachable(summary):
             return set()
         return available(summary)
 
+    def unreachable(self, summary: DomainSummary) -> str | None:
+        """Why nothing can be asked of the VM's host now, or None."""
+        if summary.key.uri in self.table.disconnected_uris:
+            return f"{summary.host} is disconnected"
+        return None
+
     def explain_power_key(self, key: str, summary: DomainSummary | None = None) -> bool:
         """A power key no binding takes here: say why in one line. True when it was one."""
-        summary = summary if summary is not None else self.selected
         actions = [a for a in POWER_KEYS.get(key, ())]
+        if summary is None and self.marks and actions:  # on the list, with marks: for them
+            if any(self.bulk_applies(a, actions) for a in actions):
+                return False
+            self.explain_bulk_key(actions)
+            return True
+        summary = summary if summary is not None else self.selected
         if not actions or set(actions) & self.actionable(summary):
             return False
         if summary is None:
@@ -264,7 +299,10 @@ class DomainListScreen(Screen):
         return True
 
     def action_power(self, name: str) -> None:
-        self.request_power(self.selected, PowerAction(name))
+        if self.marks:
+            self.request_bulk_power(PowerAction(name))
+        else:
+            self.request_power(self.selected, PowerAction(name))
 
     def request_power(self, summary: DomainSummary | None, action: PowerAction) -> None:
         """A power key on the list or on a VM's screen: ask first when it destroys, then act."""
@@ -310,7 +348,7 @@ class DomainListScreen(Screen):
             return
         self.notify(f"{message.name} {spec.done}", timeout=3)
         if message.action is PowerAction.SHUTDOWN:
-            self._watch_shutdown(message.key, message.name)
+            self.watch_shutdown(message.key, message.name)
         else:
             self.set_activity(message.key, None)
 
@@ -323,7 +361,7 @@ class DomainListScreen(Screen):
         if self.is_mounted:
             self.table.restyle()
 
-    def _watch_shutdown(self, key: DomainKey, name: str) -> None:
+    def watch_shutdown(self, key: DomainKey, name: str) -> None:
         summary = self.domains.get(key)
         if summary is None or summary.state in _SETTLED:
             self.set_activity(key, None)
@@ -351,6 +389,32 @@ class DomainListScreen(Screen):
         self.notify(f"{name} has not shut down after {self.shutdown_timeout:g} s (it is "
                     f"{summary.state.word}). Select it and press F to force it off (asks first).",
                     title="Shutdown overdue", severity="warning", timeout=15)
+
+    # -- marks ----------------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        key = self.table.cursor_key
+        if key is None:
+            return
+        self.marks.toggle(key)
+        self.table.action_cursor(1)
+        self.marks_changed()
+
+    def action_mark_shown(self) -> None:
+        shown = self.table.shown_keys()
+        marked = self.marks.toggle_all(shown)
+        self.marks_changed()
+        if shown:
+            self.notify(f"{'Marked' if marked else 'Unmarked'} the {len(shown)} VM"
+                        f"{'' if len(shown) == 1 else 's'} shown", timeout=2)
+
+    def action_clear_marks(self) -> None:
+        count = self.marks.clear()
+        self.marks_changed()
+        self.notify(f"Unmarked {count} VM{'' if count == 1 else 's'}", timeout=2)
+
+    def marks_changed(self) -> None:
+        self.redraw()  # the rows' marks, the header's count and the power keys' meaning
 
     # -- filter and sort ------------------------------------------------------------------
 

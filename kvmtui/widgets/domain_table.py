@@ -9,7 +9,7 @@ thousand VMs that alone doubled start-up.)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -59,6 +59,7 @@ HOST_COLUMN = Column("host", "Host", min_width=4)
 # the same with 30 domains or 1000 (and a changing figure never makes the columns jump).
 STAT_COLUMNS = {"cpu", "history", "used", "disk_read", "disk_write", "net_rx", "net_tx"}
 GAP = 2  # spaces between columns
+MARK = "●"  # in the first cell of a marked VM's row
 
 
 class DomainTable(ScrollView, can_focus=True):
@@ -79,6 +80,7 @@ class DomainTable(ScrollView, can_focus=True):
         "domain-table--no-state",
         "domain-table--disconnected",
         "domain-table--busy",
+        "domain-table--marked",
     }
 
     DEFAULT_CSS = """
@@ -101,6 +103,8 @@ class DomainTable(ScrollView, can_focus=True):
     DomainTable > .domain-table--no-state { color: $text-muted; }
     DomainTable > .domain-table--disconnected { color: $text-error; text-style: italic; }
     DomainTable > .domain-table--busy { color: $text-warning; text-style: bold italic; }
+    /* bold too, so that a mark shows without colours (NO_COLOR) beside its glyph */
+    DomainTable > .domain-table--marked { background: $accent 25%; text-style: bold; }
     """
 
     cursor_row: reactive[int] = reactive(0, always_update=True, repaint=False)
@@ -116,12 +120,13 @@ class DomainTable(ScrollView, can_focus=True):
         """'/' was pressed: the keys typed next belong to the filter box."""
 
     def __init__(self, *, multi_host: bool = False, activity: dict[DomainKey, str] | None = None,
-                 id: str | None = None) -> None:
+                 marks: Container[DomainKey] = (), id: str | None = None) -> None:
         super().__init__(id=id)
         self.multi_host = multi_host
         # what is under way on a VM ("shutting down…"), shown in place of its state; the
         # screen owns it and calls restyle() when it changes
         self.activity: dict[DomainKey, str] = activity if activity is not None else {}
+        self.marks = marks  # the marked VMs (the screen owns them): a glyph and a style
         self.columns = list(COLUMNS)
         if multi_host:
             self.columns.insert(2, HOST_COLUMN)
@@ -328,10 +333,13 @@ class DomainTable(ScrollView, can_focus=True):
                 descending = (column.key in BUSIEST_FIRST) != self.sort_reverse
                 label += " ▼" if descending else " ▲"
             labels.append(label)
-        return Strip(self._segments(labels, [style] * len(labels), style))
+        return Strip(self._segments(labels, [style] * len(labels), style, lead=" "))
 
     def _row_strip(self, row: int) -> Strip:
         base = self.rich_style
+        marked = self._rows[row].key in self.marks
+        if marked:
+            base = base + self.get_component_rich_style("domain-table--marked")
         if row == self.cursor_row:
             base = base + self.get_component_rich_style("domain-table--cursor")
         cells = self._row_cells(row)
@@ -343,10 +351,11 @@ class DomainTable(ScrollView, can_focus=True):
             state_class = cells[state_index].replace(" (saved)", "").replace(" ", "-")
         state_style = self.get_component_rich_style(f"domain-table--{state_class}", partial=True)
         styles[state_index] = base + state_style if row != self.cursor_row else base
-        return Strip(self._segments(cells, styles, base))
+        return Strip(self._segments(cells, styles, base, lead=MARK if marked else " "))
 
-    def _segments(self, cells: Sequence[str], styles: Sequence[Style], base: Style) -> list[Segment]:
-        segments = [Segment(" ", base)]
+    def _segments(self, cells: Sequence[str], styles: Sequence[Style], base: Style,
+                  lead: str) -> list[Segment]:
+        segments = [Segment(lead, base)]
         for i, (column, cell, style) in enumerate(zip(self.columns, cells, styles, strict=True)):
             width = self._widths[i]
             pad = width - cell_len(cell)

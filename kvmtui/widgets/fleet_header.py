@@ -53,10 +53,17 @@ class FleetHeader(Static):
 
     def update_from(self, summaries: Iterable[DomainSummary], *, shown: int,
                     connections: dict[str, tuple[ConnectionStatus, str]], sort_label: str,
-                    filter_text: str, readonly: bool) -> None:
+                    filter_text: str, readonly: bool, marked: int = 0,
+                    marked_hidden: int = 0) -> None:
         lost = [uri for uri, (status, _) in connections.items()
                 if status is not ConnectionStatus.CONNECTED]
-        first = Text(count_line(summaries, shown, lost), style="bold")
+        first = Text()
+        if marked:  # first: a narrow terminal cuts the end of the line
+            first.append(f"● {marked} marked", style="bold reverse")
+            if marked_hidden:
+                first.append(f" ({marked_hidden} not shown)", style="bold")
+            first.append("  ")
+        first.append(count_line(summaries, shown, lost), style="bold")
         second = Text()
         for i, (uri, (status, reason)) in enumerate(connections.items()):
             if i:
