@@ -44,6 +44,7 @@ class KvmApp(App):
     # ctrl+p: kvmtui's own actions only (Textual's system commands — themes, screenshots — are
     # not what an operator opens it for)
     COMMANDS = {KvmCommands}
+    refresh_steps = REFRESH_STEPS
 
     def __init__(self, fleet: Fleet, summaries: list[DomainSummary], *,
                  shutdown_timeout: float = 60.0, refresh: float = DEFAULT_INTERVAL_S,

@@ -117,10 +117,20 @@ CHOICE_BINDINGS = [
 CREATE_BINDINGS = [
     Binding("escape", "cancel", "Cancel", id="cancel_create", show=False, priority=True),
 ]
+# `o` on the list: a letter also moves to the next column whose name starts with it.
+SORT_BINDINGS = [
+    Binding("enter", "pick", "Sort", id="sort_pick", show=False, priority=True),
+    Binding("escape", "cancel", "Cancel", id="sort_cancel", show=False),
+]
 HELP_BINDINGS = [
     Binding("escape", "close", "Close", id="close_help"),
     Binding("question_mark", "close", "Close", id="close_help_again", show=False),
     Binding("q", "close", "Close", id="close_help_q", show=False),
+]
+ACTION_LOG_BINDINGS = [
+    Binding("slash", "filter", "Filter", id="log_filter"),
+    Binding("escape", "close", "Back", id="close_log"),
+    Binding("L", "back", "Back", id="close_log_again", show=False),
 ]
 
 # -- what `?` says ---------------------------------------------------------------------------
@@ -178,8 +188,14 @@ HELP: dict[str, tuple[str, str]] = {
     "cancel": ("no / cancel (enter takes the highlighted, safe button)", ""),
     **{f"choice_{i}": ("pick a choice", "") for i in (1, 2, 3)},
     "cancel_create": ("new snapshot: cancel (enter in a field creates)", ""),
+    "sort_pick": ("sort by the highlighted column (the current one: reverse); a letter "
+                  "moves to the column it starts", ""),
+    "sort_cancel": ("close, the order unchanged", ""),
     "close_help": ("close this help", ""), "close_help_again": ("close this help", ""),
     "close_help_q": ("close this help", ""),
+    "log_filter": ("filter: text in the VM, host, what or result (\"db1\", \"failed\")", ""),
+    "close_log": ("clear the filter; without one, back", ""),
+    "close_log_again": ("back to where you came from", ""),
 }
 
 # Bindings that change a VM or a snapshot: not listed on a read-only connection.
@@ -194,6 +210,8 @@ HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Snapshot tree (t)", [*TREE_WIDGET_BINDINGS, *SNAPSHOT_BINDINGS]),
     ("A VM's screens (power keys as on the list)", VM_BINDINGS[-3:]),
     ("Performance (x), host (H)", BACK_BINDINGS),
+    ("Action log (L)", ACTION_LOG_BINDINGS),
+    ("Sort by (o)", SORT_BINDINGS),
     ("Questions", [*CONFIRM_BINDINGS, *CHOICE_BINDINGS, *CREATE_BINDINGS]),
 ]
 

@@ -17,6 +17,7 @@ from kvmtui.virt.domain.power import PowerAction
 from kvmtui.virt.models import Change, DomainKey, DomainStats, DomainSummary, StatsTick
 from kvmtui.virt.perf.figures import FleetFigures
 from kvmtui.virt.perf.stats import StatsSampler
+from kvmtui.virt.session.fleet import Fleet
 
 T = TypeVar("T")
 
@@ -27,6 +28,8 @@ class AppServices(Protocol):
     figures: FleetFigures     # the latest figures and their history, one store for all
     fleet_feed: Feed[Change]         # what connections report, for screens that follow VMs
     stats_feed: Feed[StatsTick]      # each connection's new figures
+    fleet: Fleet                     # the connections (and whether they are read-only)
+    refresh_steps: tuple[float, ...]  # the intervals `+` and `-` step through, in seconds
 
     def set_activity(self, key: DomainKey, text: str | None) -> None:
         """Show on the VM's row what is under way ("reverting to 's1'…"); None: nothing."""
@@ -42,6 +45,9 @@ class AppServices(Protocol):
 
     def explain_power_key(self, summary: DomainSummary, key: str) -> bool:
         """Say why a power key does nothing for this VM now; True when the key was one."""
+
+    def set_refresh_interval(self, seconds: float) -> None:
+        """Sample the figures every `seconds` from now on (and say so)."""
 
     def show_vm(self, kind: str, summary: DomainSummary) -> None:
         """Another screen about the VM ("details", "snapshots", "performance"), in place of

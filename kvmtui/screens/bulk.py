@@ -11,10 +11,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from textual import work
-from textual.screen import Screen
 
 from kvmtui.messages import BulkItemDone
 from kvmtui.screens.bulk_dialogs import BulkConfirmScreen, BulkSnapshotScreen, vm_word
+from kvmtui.screens.power_desk import POWER_KEYS, PowerDesk
 from kvmtui.screens.snapshot_dialogs import CreateRequest
 from kvmtui.services import services
 from kvmtui.virt.domain import snapshots as snaps
@@ -32,33 +32,42 @@ from kvmtui.virt.domain.marks import Marks
 from kvmtui.virt.domain.power import SPECS, PowerAction, perform
 from kvmtui.virt.models import DomainKey, DomainSummary
 from kvmtui.virt.session.errors import libvirt_message
-from kvmtui.virt.session.fleet import Fleet
 
 # (VM, its name, the power action or None for a snapshot, the record, the libvirt call)
 Item = tuple[DomainKey, str, PowerAction | None, ActionRecord, Callable]
 
 
-class BulkActions(Screen):
+class BulkActions(PowerDesk):
     """The list's marks and what it does with them (DomainListScreen derives from this)."""
 
-    fleet: Fleet
-    domains: dict[DomainKey, DomainSummary]
     marks: Marks
 
-    # provided by the list
-    def unreachable(self, summary: DomainSummary) -> str | None:
-        raise NotImplementedError
-
-    def set_activity(self, key: DomainKey, text: str | None) -> None:
-        raise NotImplementedError
-
-    def watch_shutdown(self, key: DomainKey, name: str) -> None:
-        raise NotImplementedError
-
     def marks_changed(self) -> None:
+        """Provided by the list: draw the marks, the header's count and the keys' meaning."""
         raise NotImplementedError
 
     # -- marks ------------------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        key = self.table.cursor_key
+        if key is None:
+            return
+        self.marks.toggle(key)
+        self.table.action_cursor(1)
+        self.marks_changed()
+
+    def action_mark_shown(self) -> None:
+        shown = self.table.shown_keys()
+        marked = self.marks.toggle_all(shown)
+        self.marks_changed()
+        if shown:
+            self.notify(f"{'Marked' if marked else 'Unmarked'} the {len(shown)} VM"
+                        f"{'' if len(shown) == 1 else 's'} shown", timeout=2)
+
+    def action_clear_marks(self) -> None:
+        count = self.marks.clear()
+        self.marks_changed()
+        self.notify(f"Unmarked {count} VM{'' if count == 1 else 's'}", timeout=2)
 
     def marked(self) -> list[DomainSummary]:
         return [self.domains[k] for k in self.marks if k in self.domains]
@@ -75,6 +84,15 @@ class BulkActions(Screen):
             return False
         reachable = [s for s in self.marked() if not self.unreachable(s)]
         return bulk_meaning(key_actions, reachable) is action
+
+    def explain_power_key(self, key: str, summary: DomainSummary | None = None) -> bool:
+        actions = POWER_KEYS.get(key, [])
+        if summary is None and self.marks and actions:  # on the list, with marks: for them
+            if any(self.bulk_applies(a, actions) for a in actions):
+                return False
+            self.explain_bulk_key(actions)
+            return True
+        return super().explain_power_key(key, summary)
 
     def explain_bulk_key(self, key_actions: list[PowerAction]) -> None:
         """A power key that applies to none of the marked VMs: say so, in one line."""

@@ -203,7 +203,7 @@ async def test_overdue_shutdown_is_shown_on_the_row_and_never_asks_by_itself(mak
     async with app.run_test(size=(100, 30)) as pilot:
         await select(pilot, "win10")
         key = app.domain_list.selected.key
-        app.domain_list._watch_shutdown(key, "win10")
+        app.domain_list.watch_shutdown(key, "win10")
         assert app.domain_list.table.row_text(key)["state"] == "shutting down…"
         await pilot.press("slash", "w", "i", "n")  # the user moved on, typing in the filter
         await pilot.pause(0.6)                       # the timeout passes while they type
