@@ -163,6 +163,8 @@ class KvmCommands(Provider):
     def _title(binding: Binding, subject: str | None, vm: str | None) -> str | None:
         if binding.action.startswith("power("):
             return f"{binding.description} {subject}" if subject else None
+        if binding.id == "new_snapshot":  # like the power keys, `n` acts on the marks
+            vm = subject
         title = _TITLES.get(binding.id or "", binding.description)
         if "{vm}" not in title:
             return title

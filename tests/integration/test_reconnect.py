@@ -9,9 +9,13 @@ import subprocess
 import libvirt
 
 from kvmtui.virt.models import ConnectionStatus
-from tests.helpers import wait_for
+from tests.helpers import select, wait_for
 from tests.integration.conftest import running_kvmtui
 from tests.integration.test_power_real import shown_state
+
+
+def marked_names(app) -> set[str]:
+    return {s.name for k, s in app.domain_list.domains.items() if k in app.domain_list.marks}
 
 
 def header_text(app) -> str:
@@ -25,6 +29,9 @@ async def test_reconnects_after_libvirtd_restarts(hypervisor, linux_guest, firmw
     uri = hypervisor.uri
     async with running_kvmtui(uri) as (app, pilot):
         await wait_for(pilot, lambda: shown_state(app, "leaving") == "shut off", 5)
+        for name in (linux_guest.name, "leaving"):  # marked before the daemon goes away
+            await select(pilot, name)
+            await pilot.press("space")
         hypervisor.daemon.kill()
         # the close callback / keepalive reports it, and the screen says so
         await wait_for(pilot, lambda: app.domain_list.connections[uri][0]
@@ -56,6 +63,9 @@ async def test_reconnects_after_libvirtd_restarts(hypervisor, linux_guest, firmw
         await wait_for(pilot, lambda: shown_state(app, firmware_guest.name) == "shut off", 5)
         assert shown_state(app, linux_guest.name) == "running"
         assert "disconnected" not in header_text(app)
+        # the mark stayed with its VM through the reconnect; the VM that went took its mark
+        assert marked_names(app) == {linux_guest.name}
+        assert "● 1 marked" in header_text(app)
 
         # events are registered again: a new change arrives by itself
         hypervisor.virsh("suspend", linux_guest.name)

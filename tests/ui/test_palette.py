@@ -8,6 +8,7 @@ import pytest
 from textual.command import CommandList, CommandPalette
 
 from kvmtui.keys import ACTING, HELP
+from kvmtui.screens.bulk_dialogs import BulkConfirmScreen
 from kvmtui.screens.confirm import ConfirmScreen
 from kvmtui.screens.details import DomainDetailsScreen
 from kvmtui.screens.snapshots import SnapshotScreen
@@ -89,6 +90,25 @@ async def test_finds_and_runs_pause(make_app, demo_uri):
         assert [(r.vm, r.action) for r in app.action_log.records] == [("win10", "pause")]
         await open_palette(pilot)  # now paused: resume, not pause
         assert "Resume win10" in titles(app) and "Pause win10" not in titles(app)
+
+
+async def test_with_marks_it_names_and_acts_on_the_marked_vms(make_app, demo_uri):
+    app = make_app(demo_uri)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for vm in ("win10", "db-storage"):
+            await select(pilot, vm)
+            await pilot.press("space")
+        await select(pilot, "router")
+        await open_palette(pilot)
+        assert "Pause 2 marked VMs" in titles(app) and "Pause router" not in titles(app)
+        assert "New snapshot of 2 marked VMs" in titles(app)
+        await pilot.press("escape")
+        await run(pilot, "pause 2", "Pause 2 marked VMs")
+        await wait_for(pilot, lambda: asking(app, BulkConfirmScreen))  # one question for both
+        await pilot.press("y")
+        await wait_for(pilot, lambda: state_of(app, "win10") == PAUSED
+                       and state_of(app, "db-storage") == PAUSED)
+        assert state_of(app, "router") != PAUSED  # under the cursor, not marked
 
 
 async def test_a_destructive_one_asks_first(make_app, demo_uri):
