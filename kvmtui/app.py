@@ -89,7 +89,10 @@ class KvmApp(App):
             if self._quitting:
                 return  # keys typed after `q` in the same burst must not open screens on the way out
             screen = self.screen if self.screen_stack else None
-            if isinstance(screen, GuardedModal) and not screen.accepts_input(event.time):
+            # ctrl+c always quits, as in htop: leaving is never an answer to a question
+            quitting = isinstance(event, events.Key) and event.key == "ctrl+c"
+            if (isinstance(screen, GuardedModal) and not quitting
+                    and not screen.accepts_input(event.time)):
                 screen.drop_input()  # typed before the question was on screen: never an answer
                 return
         await super().on_event(event)

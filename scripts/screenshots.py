@@ -21,6 +21,8 @@ from kvmtui.app import KvmApp  # noqa: E402
 from kvmtui.virt.session.demo import apply_demo_settings, demo_fleet_path  # noqa: E402
 from kvmtui.virt.session.fleet import Fleet  # noqa: E402
 
+# build-smp, db-storage, win10 and web-macvtap marked (space marks and moves down)
+MARKS = ["space", "down", "space", "end", "space", "up", "space"]
 SHOTS = [  # file name, terminal size, keys pressed first
     ("domain-list", (100, 30), []),
     ("domain-list-80x24", (80, 24), []),
@@ -34,6 +36,10 @@ SHOTS = [  # file name, terminal size, keys pressed first
     ("details-xml-80x24", (80, 24), ["end", "enter", "WAIT", "7"]),
     ("snapshot-tree", (100, 30), ["end", "t", "WAIT"]),
     ("snapshot-delete", (100, 30), ["end", "t", "WAIT", "D"]),
+    ("marks-80x24", (80, 24), MARKS),
+    ("bulk-pause", (100, 30), [*MARKS, "p", "WAIT"]),
+    ("palette", (100, 30), ["end", "ctrl+p", "WAIT"]),
+    ("action-log", (100, 30), [*MARKS, "p", "WAIT", "y", "WAIT", "L", "WAIT"]),
 ]
 
 

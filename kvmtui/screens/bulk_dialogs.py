@@ -76,6 +76,10 @@ class BulkConfirmScreen(GuardedModal[bool]):
         with Vertical():
             yield Static(f"{plan.verb} {vm_word(len(plan.targets))}?", classes="question",
                          markup=False)
+            if plan.skipped:  # said at the top: a long list may hide them below its fold
+                skipped = len(plan.skipped)
+                yield Static(f"{skipped} other marked VM{'' if skipped == 1 else 's'} "
+                             f"skipped: listed below, with why.", markup=False)
             if plan.risk:
                 yield Static(f"Each one: {plan.risk}", classes="risk", markup=False)
             with VerticalScroll(classes="vms"):

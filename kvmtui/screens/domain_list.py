@@ -17,7 +17,7 @@ from kvmtui.screens.host import HostScreen
 from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.screens.power_desk import POWER_KEYS, SETTLED, SPECS_KEY
 from kvmtui.screens.snapshots import SnapshotScreen
-from kvmtui.screens.sort_dialog import SortScreen
+from kvmtui.screens.sort_dialog import SortScreen, direction_mark
 from kvmtui.virt.domain.filtering import BUSIEST_FIRST, SORTS, DomainFilter, FilterError, parse_filter
 from kvmtui.virt.domain.marks import Marks
 from kvmtui.virt.domain.power import PowerAction
@@ -101,8 +101,9 @@ class DomainListScreen(BulkActions):
             self.table.sort_reverse = self.sort_reverse
             self.table.show(rows, self.stats, self.figures.cpu)
             column = SORTS[self.sort_index][0]
-            descending = (column in BUSIEST_FIRST) != self.sort_reverse
-            label = column + (" ↓" if descending else " ↑")
+            # as the column's header names it, with the header's arrow
+            label = (f"{dict(self.sortable_columns()).get(column, column)} "
+                     f"{direction_mark(column, self.sort_reverse)}")
             self.query_one(FleetHeader).update_from(
                 self.domains.values(), shown=len(rows), connections=self.connections,
                 sort_label=label, filter_text=self.filter.text, readonly=self.fleet.readonly,

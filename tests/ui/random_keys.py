@@ -202,7 +202,18 @@ YES_KEYS = {"y", "enter", "space"}
 
 
 def question_text(screen) -> str:
+    plan = getattr(screen, "plan", None)  # a bulk question: the VMs it will touch
+    if plan is not None:
+        return "\n".join(t.summary.name for t in plan.targets)
     return str(getattr(screen, "question", "") or getattr(screen, "vm", ""))
+
+
+def question_names(screen, vm: str) -> bool:
+    """The question is about this VM (a bulk question: it is one of those it will touch)."""
+    plan = getattr(screen, "plan", None)
+    if plan is not None:
+        return vm in {t.summary.name for t in plan.targets}
+    return vm in question_text(screen)
 
 
 # these destructive effects happen once per call: one record explains one event
@@ -385,19 +396,20 @@ class Watch:
         """Each confirmed destructive record needs its own question about that VM, and a key
         that can say yes (y, enter, space) typed GUARD_S or more after the question was pushed
         and before the record: the log's own `confirmed` is not taken on trust."""
-        used: set[int] = set()
+        used: set[tuple[int, str]] = set()  # (question, VM): a bulk question covers several
         for r in self.records():
             if not (r.action in DESTRUCTIVE and r.confirmed):
                 continue
-            kind = QUESTION_FOR.get(r.action, "ConfirmScreen")
+            kind = "BulkConfirmScreen" if r.detail == "bulk" else QUESTION_FOR.get(
+                r.action, "ConfirmScreen")
             candidates = [(at, q) for at, q in self.questions
-                          if id(q) not in used and type(q).__name__ == kind
-                          and r.vm in question_text(q) and at <= r.started]
+                          if (id(q), r.vm) not in used and type(q).__name__ == kind
+                          and question_names(q, r.vm) and at <= r.started]
             answered = [(at, q) for at, q in candidates
                         if any(latest >= at + GUARD_S and earliest <= r.started
                                and key in YES_KEYS for earliest, latest, key in self.keys)]
             if answered:
-                used.add(id(answered[-1][1]))
+                used.add((id(answered[-1][1]), r.vm))
                 self.answered += 1
                 continue
             asked = ", ".join(f"+{at - self.t0:.3f}" for at, _ in candidates) or "none"

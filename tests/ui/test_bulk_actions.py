@@ -8,7 +8,17 @@ import pytest
 
 from kvmtui.screens.bulk_dialogs import BulkConfirmScreen, BulkSnapshotScreen
 from kvmtui.screens.confirm import ConfirmScreen
-from tests.helpers import asking, libvirt_domain, names, screen_text, select, state_of, wait_for
+from tests.helpers import (
+    asking,
+    copy_demo_fleet,
+    libvirt_domain,
+    names,
+    open_app,
+    screen_text,
+    select,
+    state_of,
+    wait_for,
+)
 
 RUNNING, PAUSED, SHUTOFF = libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_SHUTOFF
 
@@ -128,9 +138,9 @@ async def test_a_key_that_fits_no_marked_vm_says_so_and_asks_nothing(make_app, d
         await mark(pilot, "vm1")
         await select(pilot, "win10")  # the cursor's VM could pause: the marks decide
         await pilot.press("p")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: any("None of the 1 marked VM can pause" in n
+                                          for n in notices(app)))
         assert not isinstance(app.screen, BulkConfirmScreen)
-        assert any("None of the 1 marked VM can pause" in n for n in notices(app))
         assert state_of(app, "win10") == RUNNING
 
 
@@ -153,7 +163,27 @@ async def test_read_only_bulk_keys_explain_and_ask_nothing(make_app, demo_uri):
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await mark(pilot, "win10", "web-macvtap")
         await pilot.press("F")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: any("Read-only" in n for n in notices(app)))
         assert not isinstance(app.screen, (BulkConfirmScreen, ConfirmScreen))
-        assert any("Read-only" in n for n in notices(app))
         assert state_of(app, "win10") == RUNNING
+
+
+@pytest.fixture
+def demo_app(tmp_path):
+    app = open_app(copy_demo_fleet(tmp_path))
+    yield app
+    app.fleet.close()
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("key", ["", "p", "F"], ids=["marks", "bulk-pause", "bulk-force-off"])
+def test_marks_and_the_bulk_question_snapshots(snap_compare, demo_app, size, key):
+    async def mark_then_press(pilot):
+        await mark(pilot, "build-smp", "ci-runner", "db-storage", "win10")
+        await select(pilot, "router")
+        if key:
+            await pilot.press(key)
+            await wait_for(pilot, lambda: asking(demo_app, BulkConfirmScreen))
+        await pilot.pause(0.1)
+
+    assert snap_compare(demo_app, terminal_size=size, run_before=mark_then_press)

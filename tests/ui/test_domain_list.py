@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import libvirt
 
-from tests.helpers import copy_demo_fleet, libvirt_domain, select, wait_for, write_fleet
+from kvmtui.screens.sort_dialog import SortScreen
+from tests.helpers import asking, copy_demo_fleet, libvirt_domain, select, wait_for, write_fleet
 
 
 def shown_names(app) -> list[str]:
@@ -14,6 +15,22 @@ def shown_names(app) -> list[str]:
 
 def header_text(app) -> str:
     return str(app.domain_list.query_one("#header").render())
+
+
+async def sort_by(pilot, label: str) -> None:
+    """`o`, then the column by the name its header shows (typing its first letter), enter."""
+    await pilot.press("o")
+    await wait_for(pilot, lambda: asking(pilot.app, SortScreen))
+    chooser = pilot.app.screen
+    labels = dict(chooser.columns)
+    for _ in labels:
+        if labels[chooser.highlighted_key] == label:
+            break
+        await pilot.press(label[0].lower())
+    else:
+        raise AssertionError(f"no column {label!r} to sort by")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: pilot.app.screen is pilot.app.domain_list)
 
 
 def virsh_view(app) -> dict[str, tuple[str, str]]:
@@ -70,7 +87,7 @@ async def test_defined_and_undefined_domains_appear_and_disappear(make_app, demo
 async def test_cursor_stays_on_its_vm_when_events_reorder_the_list(make_app, demo_uri):
     app = make_app(demo_uri)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("o")  # sort by state: a state change moves rows
+        await sort_by(pilot, "State")  # a state change moves rows
         await select(pilot, "win10")
         before = app.domain_list.table.cursor_row
         for name in ("build-smp", "db-storage", "scratch-transient"):
@@ -82,7 +99,7 @@ async def test_cursor_stays_on_its_vm_when_events_reorder_the_list(make_app, dem
 async def test_cursor_stays_when_the_selected_vm_changes_state(make_app, demo_uri):
     app = make_app(demo_uri)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("o")
+        await sort_by(pilot, "State")
         await select(pilot, "db-storage")
         libvirt_domain(app, "db-storage").destroy()
         await wait_for(pilot, lambda: app.domain_list.selected.state.word == "shut off")
@@ -126,23 +143,26 @@ async def test_filter_survives_events_and_new_rows_respect_it(make_app, demo_uri
         await wait_for(pilot, lambda: shown_names(app) == ["fedora-paused", "win10"])
 
 
-async def test_sort_cycles_columns_and_reverses(make_app, demo_uri):
+async def test_sort_by_picked_columns_and_reverse(make_app, demo_uri):
     app = make_app(demo_uri)
     async with app.run_test(size=(100, 30)) as pilot:
         assert shown_names(app)[0] == "build-smp"
         await pilot.press("O")
         assert shown_names(app)[0] == "win10"
-        await pilot.press("O", "o")  # by CPU: the test driver has no figures, so by name
-        assert shown_names(app)[0] == "build-smp" and "sort: cpu" in header_text(app)
-        await pilot.press("o")  # by state: running first, shut off last
+        await pilot.press("O")
+        await sort_by(pilot, "CPU%")  # the test driver has no figures, so by name
+        assert shown_names(app)[0] == "build-smp" and "sort: CPU% ▼" in header_text(app)
+        await sort_by(pilot, "State")  # running first, shut off last
         names = shown_names(app)
         assert names[:5] == ["build-smp", "db-storage", "scratch-transient", "web-macvtap", "win10"]
         assert names[-2:] == ["ci-runner", "vm1"]
-        assert "sort: state" in header_text(app)
-        await pilot.press("o")  # by Id: active domains by id, then the inactive ones
+        assert "sort: State ▲" in header_text(app)
+        await sort_by(pilot, "Id")  # active domains by id, then the inactive ones
         assert shown_names(app)[:3] == ["win10", "web-macvtap", "db-storage"]
-        await pilot.press("o", "o")  # by memory
+        await sort_by(pilot, "Memory")
         assert shown_names(app)[-1] == "db-storage"
+        await sort_by(pilot, "Memory")  # the column sorted by again: the other way round
+        assert shown_names(app)[0] == "db-storage"
 
 
 async def test_several_connections_add_a_host_column(make_app, tmp_path):
