@@ -11,9 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Static
 
-from kvmtui.keys import CONFIRM_BINDINGS, CREATE_BINDINGS
-from kvmtui.screens.guarded import GuardedModal
-from kvmtui.screens.snapshot_dialogs import CreateRequest, ExactInput
+from kvmtui.screens.confirm import ConfirmScreen
+from kvmtui.screens.snapshot_dialogs import CreateRequest, ExactInput, NameForm
 from kvmtui.virt.domain import snapshots as snaps
 from kvmtui.virt.domain.bulk import BulkPlan
 
@@ -58,15 +57,13 @@ def plan_text(plan: BulkPlan, multi_host: bool) -> Text:
     return out
 
 
-class BulkConfirmScreen(GuardedModal[bool]):
-    """Dismisses with True only on an explicit yes, typed after the question was on screen."""
-
-    BINDINGS = [*CONFIRM_BINDINGS]
+class BulkConfirmScreen(ConfirmScreen):
+    """ConfirmScreen's answers and safe default, with the VMs listed."""
     DEFAULT_CSS = (BULK_CSS.format(name="BulkConfirmScreen", border="$primary")
                    + "BulkConfirmScreen.-destructive > Vertical { border: thick $error; }")
 
     def __init__(self, plan: BulkPlan, multi_host: bool) -> None:
-        super().__init__()
+        super().__init__(f"{plan.verb} {vm_word(len(plan.targets))}?", plan.risk, plan.verb)
         self.plan = plan
         self.multi_host = multi_host
         self.set_class(plan.destructive, "-destructive")
@@ -74,8 +71,7 @@ class BulkConfirmScreen(GuardedModal[bool]):
     def compose(self) -> ComposeResult:
         plan = self.plan
         with Vertical():
-            yield Static(f"{plan.verb} {vm_word(len(plan.targets))}?", classes="question",
-                         markup=False)
+            yield Static(self.question, classes="question", markup=False)
             if plan.skipped:  # said at the top: a long list may hide them below its fold
                 skipped = len(plan.skipped)
                 yield Static(f"{skipped} other marked VM{'' if skipped == 1 else 's'} "
@@ -89,21 +85,10 @@ class BulkConfirmScreen(GuardedModal[bool]):
                 yield Button(f"{plan.verb} {len(plan.targets)} (y)", id="yes",
                              variant="error" if plan.destructive else "warning")
 
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.answer(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.answer(yes)
-
-
-class BulkSnapshotScreen(GuardedModal[CreateRequest | None]):
+class BulkSnapshotScreen(NameForm):
     """Name and description of one snapshot taken of each marked VM; kind as virsh chooses."""
 
-    BINDINGS = [*CREATE_BINDINGS]
     DEFAULT_CSS = BULK_CSS.format(name="BulkSnapshotScreen", border="$primary")
 
     def __init__(self, plan: BulkPlan, multi_host: bool) -> None:
@@ -129,29 +114,11 @@ class BulkSnapshotScreen(GuardedModal[CreateRequest | None]):
                 yield Button(f"Create {len(self.plan.targets)}", id="yes", variant="primary",
                              compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#name", Input).focus()
-
-    def action_cancel(self) -> None:
-        self.answer(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "yes":
-            self.submit()
-        else:
-            self.answer(None)
-
     def submit(self) -> None:
         name = self.query_one("#name", Input).value
         # each VM's own existing names are libvirt's to check: a clash is reported per VM
         problem = snaps.validate_name(name, set())
         if problem:
-            self.query_one("#error", Static).update(problem)
-            self.query_one("#name", Input).focus()
+            self.refuse(problem)
             return
         self.answer(CreateRequest(name, self.query_one("#description", Input).value, "", False))

@@ -191,11 +191,42 @@ class ExactInput(Input):
         return len(self.value)
 
 
-class CreateSnapshotScreen(GuardedModal):
+class NameForm(GuardedModal):
+    """A form whose first field is #name: enter in a field or the #yes button submits, the #no
+    button and escape cancel. The new-snapshot questions (one VM, the marked VMs) are these."""
+
+    BINDINGS = [*CREATE_BINDINGS]
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).focus()
+
+    def action_cancel(self) -> None:
+        self.answer(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "yes":
+            self.submit()
+        else:
+            self.answer(None)
+
+    def submit(self) -> None:
+        raise NotImplementedError  # each form says what it answers
+
+    def refuse(self, problem: str) -> None:
+        """The name cannot be used: say why under the fields, and go back to the name."""
+        self.query_one("#error", Static).update(problem)
+        self.query_one("#name", Input).focus()
+
+
+class CreateSnapshotScreen(NameForm):
     """Name (a readable timestamp by default), description and kind; validated before sending."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="CreateSnapshotScreen")
-    BINDINGS = [*CREATE_BINDINGS]
 
     def __init__(self, vm: str, running: bool, agent: bool, existing: set[str]) -> None:
         super().__init__()
@@ -226,29 +257,11 @@ class CreateSnapshotScreen(GuardedModal):
                 # Cancel it does what it does there, so the label promises no key
                 yield Button("Create", id="yes", variant="primary", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#name", Input).focus()
-
-    def action_cancel(self) -> None:
-        self.answer(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "yes":
-            self.submit()
-        else:
-            self.answer(None)
-
     def submit(self) -> None:
         name = self.query_one("#name", Input).value
         problem = snaps.validate_name(name, self.existing)
         if problem:
-            self.query_one("#error", Static).update(problem)
-            self.query_one("#name", Input).focus()
+            self.refuse(problem)
             return
         kind = snaps.KIND_DISK
         if self.vm_running:

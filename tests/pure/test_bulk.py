@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from kvmtui.virt.domain.bulk import BulkRun, bulk_meaning, plan_power, plan_snapshot
 from kvmtui.virt.domain.power import PowerAction as A
-from kvmtui.virt.models import DomainKey, DomainState, DomainSummary
+from kvmtui.virt.models import DomainState, DomainSummary
+from tests.pure.factories import summary as vm
 
 RUNNING, PAUSED, SHUTOFF = DomainState.RUNNING, DomainState.PAUSED, DomainState.SHUTOFF
-
-
-def vm(name: str, state: DomainState, **kw) -> DomainSummary:
-    base = dict(key=DomainKey("test:///x", name), name=name, id=1, state=state, vcpus=2,
-                memory_kib=1024, max_memory_kib=1024, autostart=False, persistent=True,
-                managed_save=False, host="x")
-    base.update(kw)
-    return DomainSummary(**base)
 
 
 def reachable(summary: DomainSummary) -> str | None:

@@ -15,15 +15,14 @@ from kvmtui.virt.domain.filtering import FilterError, parse_filter, sort_key
 from kvmtui.virt.domain.power import PowerAction, available
 from kvmtui.virt.models import (
     DomainEvent,
-    DomainKey,
     DomainRemoved,
     DomainState,
-    DomainSummary,
     DomainUpdated,
 )
 from kvmtui.virt.session.errors import connect_hint
 from kvmtui.virt.session.fleet import ConnectFailed, Fleet
 from kvmtui.virt.session.uris import display_uri, host_label
+from tests.pure.factories import summary
 
 VIRT = Path(__file__).resolve().parents[2] / "kvmtui" / "virt"
 
@@ -52,17 +51,9 @@ def test_virt_package_imports_without_textual_at_run_time():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
-def _summary(name: str, state: DomainState, **kw) -> DomainSummary:
-    base = dict(key=DomainKey("test:///x", name), name=name, id=1, state=state, vcpus=2,
-                memory_kib=1024, max_memory_kib=1024, autostart=False, persistent=True,
-                managed_save=False, host="x")
-    base.update(kw)
-    return DomainSummary(**base)
-
-
 def test_filter_terms_combine():
-    rows = [_summary("win10", DomainState.RUNNING), _summary("win7", DomainState.SHUTOFF, id=None),
-            _summary("db", DomainState.RUNNING)]
+    rows = [summary("win10", DomainState.RUNNING), summary("win7", DomainState.SHUTOFF, id=None),
+            summary("db", DomainState.RUNNING)]
     def names(text: str) -> list[str]:
         return [s.name for s in rows if parse_filter(text)(s)]
     assert names("win") == ["win10", "win7"]
@@ -82,18 +73,18 @@ def test_bad_filter_terms_raise_one_line(text, message):
 
 
 def test_sorts_are_total_and_stable():
-    rows = [_summary("b", DomainState.SHUTOFF, id=None), _summary("a", DomainState.RUNNING, id=7),
-            _summary("c", DomainState.RUNNING, id=3)]
+    rows = [summary("b", DomainState.SHUTOFF, id=None), summary("a", DomainState.RUNNING, id=7),
+            summary("c", DomainState.RUNNING, id=3)]
     assert [s.name for s in sorted(rows, key=sort_key("state"))] == ["a", "c", "b"]
     assert [s.name for s in sorted(rows, key=sort_key("id"))] == ["c", "a", "b"]
 
 
 def test_actions_follow_the_state():
-    assert available(_summary("x", DomainState.SHUTOFF, id=None)) == {PowerAction.START}
-    assert available(_summary("x", DomainState.SHUTOFF, id=None, managed_save=True)) == {
+    assert available(summary("x", DomainState.SHUTOFF, id=None)) == {PowerAction.START}
+    assert available(summary("x", DomainState.SHUTOFF, id=None, managed_save=True)) == {
         PowerAction.RESTORE}
-    assert PowerAction.SHUTDOWN in available(_summary("x", DomainState.BLOCKED))
-    assert available(_summary("x", DomainState.SHUTDOWN)) == {PowerAction.FORCE_OFF}
+    assert PowerAction.SHUTDOWN in available(summary("x", DomainState.BLOCKED))
+    assert available(summary("x", DomainState.SHUTDOWN)) == {PowerAction.FORCE_OFF}
 
 
 def test_state_words_are_virshs():
