@@ -143,9 +143,23 @@ class KvmApp(App):
     def explain_power_key(self, summary: DomainSummary, key: str) -> bool:
         return self.domain_list.explain_power_key(key, summary)
 
-    def show_vm(self, kind: str, summary: DomainSummary) -> None:
-        # in place of the current VM screen: escape still goes back to the list
-        self.switch_screen(self.domain_list.vm_screen(kind, summary))
+    def show_vm(self, kind: str, summary: DomainSummary, *, replace: bool = True) -> None:
+        if kind == "console" and self.fleet.readonly:
+            self.notify(f"Read-only: libvirt opens no console on a read-only connection, so "
+                        f"{summary.name}'s console cannot be shown.", severity="warning")
+            return
+        screen = self.domain_list.vm_screen(kind, summary)
+        if replace:  # in place of the current VM screen: escape still goes back to the list
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # An attached console takes every key but ctrl+]: quit (ctrl+c, ctrl+q) and the
+        # palette (ctrl+p) go to the guest, as they would in a terminal of its own.
+        if action in ("quit", "command_palette") and getattr(self.screen, "takes_all_keys", False):
+            return False
+        return True
 
     def action_refresh_interval(self, direction: int) -> None:
         current = self.sampler.interval

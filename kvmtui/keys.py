@@ -32,6 +32,7 @@ LIST_BINDINGS = [
     Binding("t", "snapshots", "Snapshots", id="snapshots", show=False),
     Binding("n", "new_snapshot", "New snapshot", id="new_snapshot", show=False),
     Binding("x", "performance", "Perf", id="performance"),
+    Binding("c", "console", "Console", id="console", show=False),
     Binding("H", "host", "Host", id="host"),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("o", "sort", "Sort…", id="sort", show=False),
@@ -74,6 +75,14 @@ VM_BINDINGS = [
     Binding("enter", "show_vm('details')", "Details", id="vm_details", show=False),
     Binding("t", "show_vm('snapshots')", "Snapshots", id="vm_snapshots", show=False),
     Binding("x", "show_vm('performance')", "Perf", id="vm_performance", show=False),
+    Binding("c", "show_vm('console')", "Console", id="vm_console", show=False),
+]
+
+# The console screen while it is not attached (attached, every key but ctrl+] goes to the guest).
+CONSOLE_BINDINGS = [
+    *BACK_BINDINGS,
+    Binding("a", "attach", "Attach", id="console_attach"),
+    Binding("o", "take_over", "Take over", id="console_take_over"),
 ]
 
 DETAILS_TABS = [("overview", "Overview"), ("cpu", "CPU"), ("memory", "Memory"),
@@ -173,6 +182,10 @@ HELP: dict[str, tuple[str, str]] = {
     "vm_details": ("this VM's details / snapshot tree / performance", ""),
     "vm_snapshots": ("this VM's details / snapshot tree / performance", ""),
     "vm_performance": ("this VM's details / snapshot tree / performance", ""),
+    "console": ("serial console of the selected VM (ctrl+] leaves)", "running"),
+    "vm_console": ("this VM's serial console (ctrl+] leaves)", "running"),
+    "console_attach": ("attach to the console (again)", ""),
+    "console_take_over": ("take the console over from another client; asks", ""),
     **{f"tab_{tab}": ("show a tab", "") for tab, _ in DETAILS_TABS},
     "next_tab": ("next / previous tab", ""), "previous_tab": ("next / previous tab", ""),
     "reload": ("read the VM again", ""),
@@ -202,14 +215,17 @@ HELP: dict[str, tuple[str, str]] = {
 # Bindings that change a VM or a snapshot: not listed on a read-only connection.
 ACTING = {"start", "restore", "wakeup", "shutdown", "reboot", "pause", "resume", "force_off",
           "reset", "managed_save", "new_snapshot", "snapshot_create", "snapshot_revert",
-          "snapshot_delete"}
+          "snapshot_delete",
+          # libvirt opens no console on a read-only connection
+          "console", "vm_console", "console_attach", "console_take_over"}
 
 HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Everywhere", APP_BINDINGS),
     ("The list", [*TABLE_BINDINGS, *LIST_BINDINGS, *POWER_BINDINGS]),
     ("Details (enter)", DETAILS_BINDINGS),
     ("Snapshot tree (t)", [*TREE_WIDGET_BINDINGS, *SNAPSHOT_BINDINGS]),
-    ("A VM's screens (power keys as on the list)", VM_BINDINGS[-3:]),
+    ("A VM's screens (power keys as on the list)", VM_BINDINGS[-4:]),
+    ("Console (c): every key goes to the guest; ctrl+] leaves", CONSOLE_BINDINGS),
     ("Performance (x), host (H)", BACK_BINDINGS),
     ("Action log (L)", ACTION_LOG_BINDINGS),
     ("Sort by (o)", SORT_BINDINGS),

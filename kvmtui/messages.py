@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from kvmtui.virt.console.devices import ConsoleDevice
+from kvmtui.virt.console.errors import Refusal
+from kvmtui.virt.console.stream import ConsoleStream
 from kvmtui.virt.domain.actionlog import ActionRecord
 from kvmtui.virt.domain.bulk import BulkRun
 from kvmtui.virt.domain.details import DomainDetails
@@ -133,3 +136,37 @@ class BulkItemDone(Message):
     action: PowerAction | None  # None: a snapshot
     error: str | None
     record: ActionRecord
+
+
+@dataclass
+class ConsoleDevicesRead(Message):
+    """A VM's console devices, read from its XML off the UI thread (error: libvirt's words)."""
+
+    key: DomainKey
+    devices: list[ConsoleDevice]
+    error: str | None = None
+
+
+@dataclass
+class ConsoleAttached(Message):
+    stream: ConsoleStream
+
+
+@dataclass
+class ConsoleRefused(Message):
+    stream: ConsoleStream
+    refusal: Refusal
+    message: str  # libvirt's own
+
+
+@dataclass
+class ConsoleOutput(Message):
+    """The guest printed something (posted once until the screen takes it all)."""
+
+    stream: ConsoleStream
+
+
+@dataclass
+class ConsoleEnded(Message):
+    stream: ConsoleStream
+    reason: str

@@ -49,9 +49,9 @@ class AppServices(Protocol):
     def set_refresh_interval(self, seconds: float) -> None:
         """Sample the figures every `seconds` from now on (and say so)."""
 
-    def show_vm(self, kind: str, summary: DomainSummary) -> None:
-        """Another screen about the VM ("details", "snapshots", "performance"), in place of
-        the current one."""
+    def show_vm(self, kind: str, summary: DomainSummary, *, replace: bool = True) -> None:
+        """Another screen about the VM ("details", "snapshots", "performance", "console"), in
+        place of the current one (replace=False: on top of it)."""
 
 
 def services(app: App[Any]) -> AppServices:

@@ -12,12 +12,14 @@ from textual.widgets import Input
 from kvmtui.keys import LIST_BINDINGS, POWER_BINDINGS
 from kvmtui.messages import FleetChanged
 from kvmtui.screens.bulk import BulkActions
+from kvmtui.screens.console import ConsoleScreen
 from kvmtui.screens.details import DomainDetailsScreen
 from kvmtui.screens.host import HostScreen
 from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.screens.power_desk import POWER_KEYS, SETTLED, SPECS_KEY
 from kvmtui.screens.snapshots import SnapshotScreen
 from kvmtui.screens.sort_dialog import SortScreen, direction_mark
+from kvmtui.services import services
 from kvmtui.virt.domain.filtering import BUSIEST_FIRST, SORTS, DomainFilter, FilterError, parse_filter
 from kvmtui.virt.domain.marks import Marks
 from kvmtui.virt.domain.power import PowerAction
@@ -163,8 +165,15 @@ class DomainListScreen(BulkActions):
         if summary is not None:
             self.app.push_screen(self.vm_screen("performance", summary))
 
+    def action_console(self) -> None:
+        summary = self.selected
+        if summary is not None:
+            services(self.app).show_vm("console", summary, replace=False)
+
     def vm_screen(self, kind: str, summary: DomainSummary) -> Screen:
-        """A new screen about the VM: its details, snapshot tree or performance."""
+        """A new screen about the VM: its details, snapshot tree, performance or console."""
+        if kind == "console":
+            return ConsoleScreen(self.fleet, summary)
         if kind == "details":
             return DomainDetailsScreen(self.fleet, summary)
         if kind == "snapshots":

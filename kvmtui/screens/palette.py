@@ -53,6 +53,9 @@ _TITLES = {
     "snapshots": "Snapshot tree of {vm}", "vm_snapshots": "Snapshot tree of {vm}",
     "performance": "Performance of {vm}", "vm_performance": "Performance of {vm}",
     "host": "Host view",
+    "console": "Console of {vm}", "vm_console": "Console of {vm}",
+    "console_attach": "Attach to the console of {vm}",
+    "console_take_over": "Take over the console of {vm}",
     "new_snapshot": "New snapshot of {vm}", "snapshot_create": "New snapshot of {vm}",
     "mark": "Mark or unmark {vm}", "mark_shown": "Mark every VM shown",
     "clear_marks": "Unmark all VMs",
@@ -70,7 +73,7 @@ _TITLES = {
     "close_help_q": "Close the help",
 }
 _VIEWS = {"details", "vm_details", "snapshots", "vm_snapshots", "performance", "vm_performance",
-          "host"}
+          "host", "console", "vm_console"}
 # The order discover() lists them in: what the subject can be asked first.
 POWER, VIEW, SCREEN, CHOICE, APP = range(5)
 

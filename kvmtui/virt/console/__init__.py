@@ -1,0 +1,1 @@
+"""A VM's serial or text console: which devices it has, and a stream to one of them."""
