@@ -6,6 +6,12 @@ usual file systems, loads evdev.ko and button.ko from the kernel package, runs b
 the ACPI power button powers it off (a graceful `virsh shutdown` then really completes), and
 prints a ready line on the serial console every time it has booted.
 
+When the kernel command line holds the word `kvmtui.shell`, init also runs an interactive login
+shell (prompt `guest# `) on ttyS0, respawned whenever it exits, with ttyS0 as its controlling
+terminal so job control and ctrl+c work; and if the guest has a virtio console, another one
+(prompt `guest-hvc0# `) on hvc0. Such a guest puts its kernel console elsewhere
+(`console=ttyS1`): the ready line goes to /dev/console.
+
 The result is cached (default ~/.cache/kvmtui/test-guest, or $KVMTUI_CACHE/test-guest): later
 runs reuse it. Prints the directory holding `vmlinuz` and `initramfs.img`.
 
@@ -26,6 +32,32 @@ from pathlib import Path
 
 READY_LINE = "KVMTUI-GUEST-READY"
 
+SHELL_WORD = "kvmtui.shell"  # on the kernel command line: shells on ttyS0 (and hvc0)
+SHELL_PROMPT = "guest# "
+HVC_PROMPT = "guest-hvc0# "
+
+# Loaded (in this order) only for a shell guest: what the virtio console (hvc0) needs.
+VIRTIO_MODULES = ("drivers/virtio/virtio_ring.ko", "drivers/virtio/virtio.ko",
+                  "drivers/virtio/virtio_pci_legacy_dev.ko",
+                  "drivers/virtio/virtio_pci_modern_dev.ko", "drivers/virtio/virtio_pci.ko",
+                  "drivers/char/virtio_console.ko")
+MODULES = ("drivers/input/evdev.ko", "drivers/acpi/button.ko", *VIRTIO_MODULES)
+
+# /bin/shell-on TTY PROMPT: a login shell on /dev/TTY for ever (respawned when it exits).
+# `setsid -c` makes TTY the shell's controlling terminal, so ctrl+c and job control work.
+# (busybox cttyhack would not do: without a controlling tty it takes the *kernel console* from
+# /sys/class/tty/console/active, ttyS1 in a shell guest, whatever stdin is.)
+SHELL_ON = """#!/bin/sh
+while true; do
+    stty -F /dev/$1 sane 2>/dev/null
+    HOME=/ TERM=xterm PS1="$2" setsid -c sh -l </dev/$1 >/dev/$1 2>&1
+    sleep 0.2
+done
+"""
+
+# shell-on is started by start-stop-daemon -b, not with `&`: a non-interactive shell starts
+# `&` jobs with SIGINT and SIGQUIT ignored, for good (their shells could not undo it and ctrl+c
+# would reach nothing), while start-stop-daemon run in the foreground keeps init's defaults.
 INIT = f"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mkdir -p /proc /sys /dev /tmp /run
@@ -36,6 +68,16 @@ insmod /lib/modules/evdev.ko
 insmod /lib/modules/button.ko
 # busybox acpid dies silently without a log target that exists
 acpid -l /dev/console
+case " $(cat /proc/cmdline) " in
+*" {SHELL_WORD} "*)
+    start-stop-daemon -S -b -x /bin/shell-on -- ttyS0 '{SHELL_PROMPT}'
+    for m in {" ".join(m.rsplit("/", 1)[1] for m in VIRTIO_MODULES)}; do insmod /lib/modules/$m; done
+    if grep -qx 0x0003 /sys/bus/virtio/devices/*/device 2>/dev/null; then  # a virtio console
+        for i in $(seq 50); do [ -e /dev/hvc0 ] && break; sleep 0.1; done
+        start-stop-daemon -S -b -x /bin/shell-on -- hvc0 '{HVC_PROMPT}'
+    fi
+    ;;
+esac
 echo "{READY_LINE} $(cat /proc/uptime)" > /dev/console
 while true; do sleep 3600; done
 """
@@ -79,7 +121,7 @@ def build(cache: Path) -> Path:
     except RuntimeError:
         subprocess.run(["apt-get", "update", "-qq"], check=True)
         kpkg = kernel_package()
-    key = hashlib.sha256(f"{kpkg}\n{INIT}\n{POWER_BUTTON}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{kpkg}\n{INIT}\n{SHELL_ON}\n{POWER_BUTTON}\n{MODULES}".encode()).hexdigest()[:16]
     target = cache / key
     if (target / "vmlinuz").exists() and (target / "initramfs.img").exists():
         return target
@@ -98,10 +140,12 @@ def build(cache: Path) -> Path:
         for sub in ("bin", "lib/modules", "etc/acpi/PWRF", "proc", "sys", "dev", "tmp"):
             (root / sub).mkdir(parents=True, exist_ok=True)
         shutil.copy2(x / "bin" / "busybox", root / "bin" / "busybox")
-        shutil.copy2(moddir / "kernel/drivers/input/evdev.ko", root / "lib/modules/evdev.ko")
-        shutil.copy2(moddir / "kernel/drivers/acpi/button.ko", root / "lib/modules/button.ko")
+        for module in MODULES:
+            shutil.copy2(moddir / "kernel" / module, root / "lib/modules" / Path(module).name)
         (root / "init").write_text(INIT)
         (root / "etc/acpi/PWRF/00000080").write_text(POWER_BUTTON)
+        (root / "bin/shell-on").write_text(SHELL_ON)
+        os.chmod(root / "bin/shell-on", 0o755)
         os.chmod(root / "init", 0o755)
         os.chmod(root / "etc/acpi/PWRF/00000080", 0o755)
         files = subprocess.run("find . | sort", shell=True, cwd=root, capture_output=True,

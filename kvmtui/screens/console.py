@@ -201,7 +201,7 @@ class ConsoleScreen(VmScreen):
         self.query_one("#ended", Static).remove_class("-shown")
         self.query_one(ContentSwitcher).current = "attached"
         term = self.query_one(TerminalView)
-        term.set_ended(None)
+        term.set_attached()
         term.focus()
         self._set_attached(True)
         self.on_console_output(ConsoleOutput(message.stream))  # what came before this message

@@ -225,6 +225,11 @@ class TerminalView(Widget, can_focus=True):
         self._ended = True
         self.refresh(self._line_region(self._vt.cursor.y))
 
+    def set_attached(self) -> None:
+        """A console is attached (again): typed keys go to the guest; the screen so far stays."""
+        self._ended = False
+        self.refresh(self._line_region(self._vt.cursor.y))
+
     def _schedule(self, delay: float = FRAME_S) -> None:
         if self._frame_timer is None and self._can_time and self._pending:
             self._frame_timer = self.set_timer(delay, self._frame, name="terminal-frame")

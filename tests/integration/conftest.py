@@ -13,6 +13,7 @@ import itertools
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,20 +24,20 @@ import pytest
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
-from build_test_guest import READY_LINE, build  # noqa: E402
+from build_test_guest import READY_LINE, SHELL_WORD, build  # noqa: E402
 from private_libvirtd import PrivateLibvirtd, Unavailable  # noqa: E402
 
 _counter = itertools.count(1)
 
 
 @contextlib.asynccontextmanager
-async def running_kvmtui(uri: str, **options):
-    """kvmtui on a URI, in a 100x30 headless terminal: yields (app, pilot)."""
+async def running_kvmtui(uri: str, size: tuple[int, int] = (100, 30), **options):
+    """kvmtui on a URI, in a headless terminal (100x30 unless told): yields (app, pilot)."""
     from tests.helpers import open_app
 
     app = open_app(uri, **options)
     try:
-        async with app.run_test(size=(100, 30)) as pilot:
+        async with app.run_test(size=size) as pilot:
             yield app, pilot
     finally:
         app.fleet.close()
@@ -69,11 +70,36 @@ class Hypervisor:
         return result.stdout
 
     def define_linux_guest(self, name: str) -> Guest:
-        disk = self.work / f"{name}.qcow2"
         serial = self.work / f"{name}.serial"
+        devices = f"<serial type='file'><source path='{serial}' append='on'/><target port='0'/></serial>"
+        return self._define(name, self._kernel_guest_xml(name, "console=ttyS0 panic=-1", devices),
+                            serial)
+
+    def define_shell_guest(self, name: str, consoles: int = 1) -> Guest:
+        """The Linux guest with an interactive shell (prompt SHELL_PROMPT) on its ttyS0.
+
+        ttyS0 is a pty serial port and the domain's first console (what virDomainOpenConsole
+        with no device name attaches to: alias serial0). The kernel console, ready line and
+        power-button message go to ttyS1, backed by the file guest.serial, so boots() and
+        wait_booted() work as for linux_guest. consoles=2 adds a virtio console (alias
+        console1; the guest's hvc0, running another shell, prompt HVC_PROMPT).
+        """
+        serial = self.work / f"{name}.serial"
+        devices = ("<serial type='pty'><target port='0'/></serial>\n"
+                   f"    <serial type='file'><source path='{serial}' append='on'/>"
+                   "<target port='1'/></serial>\n"
+                   "    <console type='pty'><target type='serial' port='0'/></console>")
+        for port in range(1, consoles):
+            devices += f"\n    <console type='pty'><target type='virtio' port='{port}'/></console>"
+        cmdline = f"console=ttyS1 {SHELL_WORD} panic=-1"
+        return self._define(name, self._kernel_guest_xml(name, cmdline, devices), serial)
+
+    def _kernel_guest_xml(self, name: str, cmdline: str, devices: str) -> str:
+        """The test guest's kernel and initramfs, ACPI, a 16 MiB disk, the given char devices."""
+        disk = self.work / f"{name}.qcow2"
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "16M"], check=True)
-        serial.unlink(missing_ok=True)
-        xml = f"""<domain type='qemu'>
+        (self.work / f"{name}.serial").unlink(missing_ok=True)
+        return f"""<domain type='qemu'>
   <name>{name}</name>
   <memory unit='MiB'>128</memory>
   <vcpu>1</vcpu>
@@ -81,7 +107,7 @@ class Hypervisor:
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>{self.guest_dir / 'vmlinuz'}</kernel>
     <initrd>{self.guest_dir / 'initramfs.img'}</initrd>
-    <cmdline>console=ttyS0 panic=-1</cmdline>
+    <cmdline>{cmdline}</cmdline>
   </os>
   <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
@@ -90,11 +116,10 @@ class Hypervisor:
     <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2'/><source file='{disk}'/><target dev='vda' bus='virtio'/>
     </disk>
-    <serial type='file'><source path='{serial}' append='on'/><target port='0'/></serial>
+    {devices}
     <memballoon model='none'/>
   </devices>
 </domain>"""
-        return self._define(name, xml, serial)
 
     def define_firmware_guest(self, name: str, kind: str = "qemu") -> Guest:
         """No OS at all: the firmware runs (real VM exits under KVM) and ignores ACPI."""
@@ -161,6 +186,101 @@ class Guest:
             conn.close()
 
 
+CONSOLE_EVENTS = (libvirt.VIR_STREAM_EVENT_READABLE | libvirt.VIR_STREAM_EVENT_ERROR
+                  | libvirt.VIR_STREAM_EVENT_HANGUP)
+
+
+class RawConsole:
+    """A domain's console opened as kvmtui opens it, without any UI.
+
+    Its own connection (opened after libvirt's event loop is running), a non-blocking stream
+    attached with virDomainOpenConsole, read in a stream callback on the event loop until recv
+    says -2 (nothing more now). Everything received is in `data`; `ended` becomes "eof" when the
+    stream ends, or the libvirtError that ended it. Raises libvirtError when it cannot attach.
+    """
+
+    def __init__(self, uri: str, name: str, dev: str | None = None, flags: int = 0) -> None:
+        from kvmtui.virt.session.eventloop import ensure_event_loop
+
+        ensure_event_loop()
+        self.conn = libvirt.open(uri)
+        self.data = bytearray()
+        self.ended: str | libvirt.libvirtError | None = None
+        self._cond = threading.Condition()
+        self._watching = False
+        try:
+            self.stream = self.conn.newStream(libvirt.VIR_STREAM_NONBLOCK)
+            self.conn.lookupByName(name).openConsole(dev, self.stream, flags)
+        except libvirt.libvirtError:
+            self.conn.close()
+            raise
+        self.stream.eventAddCallback(CONSOLE_EVENTS, self._on_event, None)
+        self._watching = True
+
+    def _on_event(self, stream: libvirt.virStream, events: int, _opaque: object) -> None:
+        while True:
+            try:
+                chunk = stream.recv(65536)
+            except libvirt.libvirtError as err:
+                self._end(err)
+                return
+            if chunk == -2:  # drained for now
+                break
+            if not chunk:
+                self._end("eof")
+                return
+            with self._cond:
+                self.data += chunk
+                self._cond.notify_all()
+        if events & (libvirt.VIR_STREAM_EVENT_ERROR | libvirt.VIR_STREAM_EVENT_HANGUP):
+            self._end(f"event {events}")
+
+    def _end(self, why: str | libvirt.libvirtError) -> None:
+        if self._watching:
+            self._watching = False
+            self.stream.eventRemoveCallback()
+        with self._cond:
+            self.ended = why
+            self._cond.notify_all()
+
+    def send(self, data: bytes) -> None:
+        while data:
+            sent = self.stream.send(data)
+            if sent == -2:  # the stream's buffer is full: try again in a moment
+                time.sleep(0.01)
+                continue
+            data = data[sent:]
+
+    def wait_for(self, marker: bytes, timeout: float = 10.0, start: int = 0) -> int:
+        """Wait until marker appears in data at or after start: the index just after it."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while (at := self.data.find(marker, start)) < 0:
+                start = max(start, len(self.data) - len(marker) + 1)  # scan new data only
+                left = deadline - time.monotonic()
+                if left <= 0 or self.ended is not None:
+                    raise AssertionError(f"no {marker!r} on the console in {timeout} s "
+                                         f"(ended: {self.ended}): {bytes(self.data[-400:])!r}")
+                self._cond.wait(left)
+            return at + len(marker)
+
+    def wait_ended(self, timeout: float = 10.0) -> str | libvirt.libvirtError:
+        with self._cond:
+            self._cond.wait_for(lambda: self.ended is not None, timeout)
+            assert self.ended is not None, "the console stream did not end"
+            return self.ended
+
+    def close(self) -> None:
+        if self._watching:
+            self._watching = False
+            with contextlib.suppress(libvirt.libvirtError):
+                self.stream.eventRemoveCallback()
+        with contextlib.suppress(libvirt.libvirtError):
+            self.stream.abort()
+        with contextlib.suppress(libvirt.libvirtError):
+            self.conn.close()
+
+
 HOST_PLACES = ("/etc/libvirt", "/run/libvirt", "/var/lib/libvirt", "/var/log/libvirt")
 
 
@@ -199,6 +319,14 @@ def hypervisor(tmp_path_factory, host_before):
 @pytest.fixture
 def linux_guest(hypervisor):
     guest = hypervisor.define_linux_guest(f"linux{next(_counter)}")
+    yield guest
+    guest.remove()
+
+
+@pytest.fixture
+def shell_guest(hypervisor):
+    """Defined, not started: a shell on its console (serial0 = ttyS0), see define_shell_guest."""
+    guest = hypervisor.define_shell_guest(f"shell{next(_counter)}")
     yield guest
     guest.remove()
 
