@@ -82,6 +82,25 @@ GUEST = """<domain type='{kind}'><name>{name}</name><memory unit='MiB'>64</memor
 </devices></domain>"""
 
 
+SHELL_GUEST = """<domain type='qemu'><name>{name}</name><memory unit='MiB'>128</memory>
+<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type><kernel>{dir}/vmlinuz</kernel>
+<initrd>{dir}/initramfs.img</initrd><cmdline>console=ttyS1 {word} panic=-1</cmdline></os>
+<features><acpi/></features><devices><emulator>/usr/bin/qemu-system-x86_64</emulator>
+<serial type='pty'><target port='0'/></serial><serial type='null'><target port='1'/></serial>
+<console type='pty'><target type='serial' port='0'/></console><memballoon model='none'/>
+</devices></domain>"""
+
+
+def typed(text: str) -> list[str]:
+    return ["space" if c == " " else c for c in text] + ["enter", "WAIT"]
+
+
+# The shell guest of the integration tier (scripts/build_test_guest.py): its console, in use.
+CONSOLE_KEYS = ["slash", *"web-shell", "enter", "c", "WAIT", "WAIT", "enter", "WAIT", "WAIT",
+                *typed("uname -sr"), *typed("ls --color=always /"),
+                *typed("echo $((6*7)) from $(hostname)")]
+
+
 async def live(workdir: Path) -> None:
     import libvirt
 
@@ -95,11 +114,20 @@ async def live(workdir: Path) -> None:
         conn = libvirt.open(daemon.uri)
         for kind, name in (("kvm", "kvm-firmware"), ("qemu", "tcg-firmware")):
             conn.defineXML(GUEST.format(kind=kind, name=name)).create()
+
         await asyncio.sleep(3)  # the firmware runs up real exits
         conn.getAllDomainStats(0, 0)  # a fresh daemon's first stats call takes seconds
         conn.close()
         for name, size, keys in LIVE_SHOTS:
             await shoot(name, size, keys, workdir, daemon.uri)
+        from build_test_guest import SHELL_WORD, build, default_cache
+
+        conn = libvirt.open(daemon.uri)
+        shell = SHELL_GUEST.format(name="web-shell", dir=build(default_cache()), word=SHELL_WORD)
+        conn.defineXML(shell).create()  # last: the shots above list the firmware guests only
+        conn.close()
+        await asyncio.sleep(4)  # it boots to its shell
+        await shoot("console-80x24", (80, 24), CONSOLE_KEYS, workdir, daemon.uri)
     finally:
         daemon.stop()
 
