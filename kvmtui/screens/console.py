@@ -30,7 +30,7 @@ from kvmtui.virt.console.devices import ConsoleDevice, console_devices
 from kvmtui.virt.console.errors import Refusal, refusal_of
 from kvmtui.virt.console.stream import ConsoleStream
 from kvmtui.virt.domain.power import PowerAction
-from kvmtui.virt.models import DomainState, DomainSummary
+from kvmtui.virt.models import ConnectionChanged, ConnectionStatus, DomainState, DomainSummary
 from kvmtui.virt.session.errors import libvirt_message
 from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets.key_footer import KeyFooter
@@ -293,6 +293,13 @@ class ConsoleScreen(VmScreen):
             self._show_ended()  # the last screen stays; the line under it follows the state
         elif self.stream is None and not self._up and not self._attach_when_up:
             self._say_not_running()
+
+    def connection_changed(self, change: ConnectionChanged) -> None:
+        # libvirt may not end the stream itself when the daemon goes away: the close is ours
+        if change.status is not ConnectionStatus.CONNECTED and self.stream is not None:
+            why = f"the connection to {self.summary.host} was lost"
+            self.on_console_ended(ConsoleEnded(self.stream, f"{why} ({change.reason})"
+                                               if change.reason else why))
 
     def vm_reloaded(self) -> None:
         # its connection came back: attaching again is offered, never done by itself

@@ -16,6 +16,7 @@ from kvmtui.services import services
 from kvmtui.virt.domain.power import PowerAction
 from kvmtui.virt.models import (
     Change,
+    ConnectionChanged,
     DomainEvent,
     DomainKey,
     DomainRemoved,
@@ -54,6 +55,9 @@ class VmScreen(Screen):
 
     def vm_reloaded(self) -> None:
         """Its connection came back and listed its domains again."""
+
+    def connection_changed(self, change: ConnectionChanged) -> None:
+        """Its connection was lost (or is back: vm_reloaded follows)."""
 
     def vm_removed(self, name: str) -> None:
         """The VM was undefined elsewhere: by default, say so once and go back."""
@@ -123,3 +127,5 @@ class VmScreen(Screen):
                 self.vm_removed(change.name)
         elif isinstance(change, DomainsReloaded) and change.uri == self.key.uri:
             self.vm_reloaded()
+        elif isinstance(change, ConnectionChanged) and change.uri == self.key.uri:
+            self.connection_changed(change)

@@ -148,3 +148,21 @@ async def test_read_only_refuses_in_one_line(hypervisor, booted_shell):
                                           for n in app._notifications), 5)
         assert app.screen is app.domain_list
         assert libvirt.open(hypervisor.uri).lookupByName(booted_shell.name).isActive()
+
+
+async def test_the_connection_dropping_is_said_and_attaching_again_offered(hypervisor, booted_shell):
+    async with running_kvmtui(hypervisor.uri, size=(80, 24)) as (app, pilot):
+        screen = await attach(pilot, booted_shell.name)
+        await prompt(pilot)
+        await type_line(pilot, "echo before-$((1+2))")
+        await wait_for(pilot, lambda: "before-3" in shown(app), 10)
+        hypervisor.daemon.kill()
+        await wait_for(pilot, lambda: "The console closed" in screen_text(app), 10)
+        assert "before-3" in shown(app)  # the last screen stays readable
+        await pilot.pause(1.0)  # down for a moment, as a real restart is
+        hypervisor.daemon.start()
+        await wait_for(pilot, lambda: "connected again" in screen_text(app), 30)
+        assert "a attaches again" in screen_text(app)
+        await pilot.press("a")  # never by itself: the user asks
+        await wait_for(pilot, lambda: screen.takes_all_keys, 10)
+        await prompt(pilot, 15)
