@@ -234,6 +234,9 @@ class Way:
     name = ""
     term: PtyTerminal | None = None
 
+    def check_keys(self) -> None:
+        """Raise unless keys typed now go to the guest."""
+
     def cpu(self) -> float:
         """CPU seconds (user + system) of the client process so far."""
         if self.term is None:
@@ -244,11 +247,12 @@ class Way:
 
 class Kvmtui(Way):
     name = "kvmtui"
+    command = [str(ROOT / ".venv" / "bin" / "kvmtui")]
+    env = {"TERM": "xterm-256color"}
 
     def __init__(self, uri: str, domain: str) -> None:
-        kvmtui = str(ROOT / ".venv" / "bin" / "kvmtui")
         began = time.perf_counter()
-        self.term = term = PtyTerminal([kvmtui, "-c", uri], {"TERM": "xterm-256color"})
+        self.term = term = PtyTerminal([*self.command, "-c", uri], self.env)
         try:
             term.wait(lambda: term.shows(domain), 30, f"kvmtui's list showing {domain}")
             self.first_paint = time.perf_counter() - began
@@ -264,9 +268,27 @@ class Kvmtui(Way):
             term.send(b"c")
             term.wait(lambda: term.shows(f"Console of {domain}"), 15, "the console screen")
             self.opened = time.perf_counter() - began
+            # Not one key before it is attached: until then the screen's own keys act (r, d,
+            # s are power keys there).
+            term.wait(self.attached, 60, "the console attached")
+            self.attached_after = time.perf_counter() - began
         except BaseException:
             term.close()
             raise
+
+    def attached(self) -> bool:
+        """The console screen attached: no "Reading…"/"Attaching…" text, and its footer of keys
+        hidden (it shows only while the screen's own keys work)."""
+        assert self.term is not None
+        lines = self.term.text()
+        return (lines[0].lstrip().startswith("Console of") and "esc Back" not in lines[-1]
+                and not any(w in line for line in lines[1:4]
+                            for w in ("Reading the consoles", "Attaching to")))
+
+    def check_keys(self) -> None:
+        if not self.attached():
+            raise RuntimeError("kvmtui's console is not attached: no key is sent (the screen's "
+                               "own keys would act). Screen:\n" + "\n".join(self.term.text()))
 
     def close(self) -> None:
         def leave(term: PtyTerminal) -> None:
@@ -358,6 +380,7 @@ class TerminalSession(Session):
         return self.way.term
 
     def send(self, data: bytes) -> None:
+        self.way.check_keys()
         self.term.send(data)
 
     def wait_answer(self, answer: str, timeout: float) -> int:
@@ -388,6 +411,7 @@ class TerminalSession(Session):
             def shown(x: int = x, key: str = key) -> bool:
                 term.parse()
                 return term.screen.buffer[row][x].data == key
+            self.way.check_keys()
             began = time.perf_counter()
             term.send(key.encode())
             at = term.wait(shown, 10, f"the echo of {key!r} at line {row}, column {x}")
@@ -410,6 +434,7 @@ class TerminalSession(Session):
         guest_done: float | None = None
         start_bytes = len(term.data)
         cpu = self.way.cpu()
+        self.way.check_keys()
         began = time.perf_counter()
         term.send(b"\r")
         deadline = began + 600
@@ -530,6 +555,7 @@ def measure(kind: type[Way], uri: str, guest: Guest, args: argparse.Namespace) -
     if isinstance(way, Kvmtui):
         result["first_paint"] = way.first_paint
         result["opened"] = way.opened
+        result["attached_after"] = way.attached_after
     print(f"  {way.name}: done", file=sys.stderr, flush=True)
     return result
 
@@ -547,7 +573,7 @@ def conditions(uri: str, args: argparse.Namespace) -> list[str]:
         f"host: {cpu}, {os.cpu_count()} CPUs, load {load[0]:.2f} at the end; "
         f"Python {platform.python_version()}, {qemu}, virsh {virsh}",
         f"guest: the shell guest (busybox on ttyS0, a pty serial port), QEMU TCG (domain type "
-        f"'qemu': no KVM), 1 vCPU, on a private libvirtd ({uri.split('?')[0]})",
+        f"'qemu': no KVM), 1 vCPU, on a private libvirtd (its own socket: {uri})",
         f"terminals: {COLS}x{ROWS} pseudo-terminals read by this script (pyte screens); kvmtui "
         f"with TERM=xterm-256color",
         f"echo: {args.keys} letters per way, a random pause of 0-{args.gap * 1000:.0f} ms "
@@ -585,12 +611,14 @@ def table(results: dict[str, dict]) -> list[str]:
     rows.append(("bulk: client CPU (user+sys, % of a core)",
                  f"{a:.2f} s ({100 * a / k['seconds']:.0f} %)",
                  f"{b:.2f} s ({100 * b / v['seconds']:.0f} %)", ratio(a, b), "-"))
-    a, b, c = (x["attach"] for x in (k, v, r))
-    rows.append(("attach (kvmtui: start to 1st paint; 'c' -> title)",
-                 f"{ms(k['first_paint'] * 1000)}; {ms(k['opened'] * 1000)}",
-                 ms(b * 1000), "-", ms(c * 1000)))
+    b, c = v["attach"], r["attach"]
+    rows.append(("kvmtui: start -> list painted; c -> title; c -> attached",
+                 f"{k['first_paint'] * 1000:.0f}; {k['opened'] * 1000:.0f}; "
+                 f"{k['attached_after'] * 1000:.0f} ms", "-", "-", "-"))
+    rows.append(("virsh: start -> 'Escape character'; raw: open", "-", ms(b * 1000), "-",
+                 ms(c * 1000)))
     a, b, c = (x["first_prompt"] for x in (k, v, r))
-    rows.append(("then enter -> a prompt", ms(a * 1000), ms(b * 1000), "-", ms(c * 1000)))
+    rows.append(("attached: enter -> a prompt", ms(a * 1000), ms(b * 1000), "-", ms(c * 1000)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     out = []
     for n, row in enumerate(rows):

@@ -166,3 +166,28 @@ async def test_the_connection_dropping_is_said_and_attaching_again_offered(hyper
         await pilot.press("a")  # never by itself: the user asks
         await wait_for(pilot, lambda: screen.takes_all_keys, 10)
         await prompt(pilot, 15)
+
+
+async def test_a_vm_with_two_consoles_offers_them_by_name(hypervisor):
+    from build_test_guest import HVC_PROMPT
+
+    guest = hypervisor.define_shell_guest("two-consoles", consoles=2)
+    try:
+        hypervisor.virsh("start", guest.name)
+        guest.wait_booted()
+        async with running_kvmtui(hypervisor.uri, size=(80, 24)) as (app, pilot):
+            await select(pilot, guest.name)
+            await pilot.press("c")
+            await wait_for(pilot, lambda: "console1 (virtio console 1)" in screen_text(app), 10)
+            assert "serial0 (serial port 0)" in screen_text(app)
+            await pilot.press("down", "enter")  # the virtio console
+            await wait_for(pilot, lambda: app.screen.takes_all_keys, 10)
+            assert "· console1 ·" in screen_text(app)  # the title names the device
+            for _ in range(10):
+                await pilot.press("enter")
+                await pilot.pause(1.0)
+                if HVC_PROMPT in shown(app):
+                    break
+            assert HVC_PROMPT in shown(app)  # the shell on the guest's hvc0, not ttyS0
+    finally:
+        guest.remove()

@@ -71,3 +71,21 @@ async def test_c_on_every_vm_screen_and_in_help(make_app, demo_uri):
         await wait_for(pilot, lambda: app.screen is app.domain_list)
     rows = [keys for keys, what, _ in help_rows(readonly=False) if "console" in what]
     assert "c" in rows[0]
+
+
+async def test_the_palette_lists_the_console(make_app, demo_uri):
+    from textual.command import CommandList, CommandPalette
+
+    app = make_app(demo_uri)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await select(pilot, "win10")
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: CommandPalette.is_open(app))
+        await pilot.press(*"console")
+
+        def titles() -> list[str]:
+            return [o.hit.prompt.plain for o in app.screen.query_one(CommandList).options]
+
+        await wait_for(pilot, lambda: "Console of win10" in titles())
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
