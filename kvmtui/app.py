@@ -95,6 +95,9 @@ class KvmApp(App):
                     and not screen.accepts_input(event.time)):
                 screen.drop_input()  # typed before the question was on screen: never an answer
                 return
+            keeps = getattr(screen, "keeps_typed_ahead", None)  # the console (screens/console.py)
+            if keeps is not None and isinstance(event, events.Key) and keeps(event):
+                return  # typed before that screen said what its keys do: never its bindings
         await super().on_event(event)
 
     def notify(self, message: str, *, title: str = "", severity="information",

@@ -9,7 +9,7 @@ take the console over (`o`, asks first), attach again (`a`).
 
 from __future__ import annotations
 
-from textual import work
+from textual import _time, events, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, OptionList, Static
@@ -24,6 +24,7 @@ from kvmtui.messages import (
     ConsoleRefused,
 )
 from kvmtui.screens.confirm import ConfirmScreen
+from kvmtui.screens.guarded import GUARD_S
 from kvmtui.screens.replies import reply
 from kvmtui.screens.vm_screen import VmScreen
 from kvmtui.virt.console.devices import ConsoleDevice, console_devices
@@ -35,6 +36,7 @@ from kvmtui.virt.session.errors import libvirt_message
 from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets.key_footer import KeyFooter
 from kvmtui.widgets.terminal import TerminalView
+from kvmtui.widgets.terminal_keys import is_leave_key, key_bytes
 
 LEAVE = "ctrl+] leaves"
 _UP = {DomainState.RUNNING, DomainState.BLOCKED, DomainState.PAUSED, DomainState.NOSTATE}
@@ -67,6 +69,12 @@ class ConsoleScreen(VmScreen):
         self.refusal: Refusal | None = None
         self._attach_when_up = False  # `s` here: start it, then attach (virsh start --console)
         self.ended: str | None = None  # why the console closed; its last screen stays shown
+        # Until the screen says what its keys do, keys typed ahead never reach its bindings:
+        # `c` then a typed `reboot` must not reboot the VM. While it connects they are kept for
+        # the guest (as a terminal keeps what is typed before virsh attaches).
+        self.connecting = True
+        self._typed_ahead = bytearray()
+        self._settled_at: float | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text(), id="title", markup=False)
@@ -98,17 +106,49 @@ class ConsoleScreen(VmScreen):
         device = self.device.alias if self.device and self.device.alias else "console"
         return f"Console of {self.summary.name} · {device} · on {self.summary.host} · {LEAVE}"
 
-    def say(self, text: str, refusal: Refusal | None = None) -> None:
-        """Not attached: this text in place of the terminal, and the screen's keys back."""
+    def say(self, text: str, refusal: Refusal | None = None, *, settled: bool = True) -> None:
+        """Not attached: this text in place of the terminal; once settled, the screen's keys
+        work again (those typed before it was on screen excepted)."""
         self.refusal = refusal
         self.query_one("#status", Static).update(text)
         self.query_one(ContentSwitcher).current = "status"
         self._set_attached(False)
+        self._settle(settled)
+
+    def _settle(self, settled: bool = True) -> None:
+        self.connecting = not settled
+        if settled:
+            self._typed_ahead.clear()  # nothing to type them into
+            self._settled_at = None
+            self.call_after_refresh(self._mark_settled)
+
+    def _mark_settled(self) -> None:
+        self._settled_at = _time.get_time()
 
     def _set_attached(self, attached: bool) -> None:
         self.takes_all_keys = attached
         self.set_class(attached, "-attached")
         self.refresh_bindings()
+
+    def keeps_typed_ahead(self, event: events.Key) -> bool:
+        """KvmApp asks this of every key while this screen is current, before any binding:
+        True when the key was typed before the screen said what its keys do (kept for the
+        guest while it connects, dropped after). Leaving (escape, ctrl+]) always goes through."""
+        if self.takes_all_keys or event.key == "escape" or is_leave_key(event.key):
+            return False
+        if self.connecting:
+            data = key_bytes(event.key, event.character)
+            if data:
+                self._typed_ahead += data
+            return True
+        return self._settled_at is None or event.time < self._settled_at + GUARD_S
+
+    def on_key(self, event: events.Key) -> None:
+        if is_leave_key(event.key) and not self.takes_all_keys:
+            event.stop()  # ctrl+] leaves, attached or not
+            self.action_back()
+        else:
+            super().on_key(event)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "take_over":
@@ -153,6 +193,7 @@ class ConsoleScreen(VmScreen):
         picker.border_title = f"{self.summary.name} has {len(self.devices or [])} consoles: enter attaches"
         self.query_one(ContentSwitcher).current = "picker"
         picker.focus()
+        self._settle()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -179,7 +220,7 @@ class ConsoleScreen(VmScreen):
             on_ready=lambda: self.post_message(ConsoleOutput(stream)),
             on_end=lambda reason: self.post_message(ConsoleEnded(stream, reason)))
         self.stream = stream
-        self.say(f"Attaching to {self.summary.name}'s console…")
+        self.say(f"Attaching to {self.summary.name}'s console…", settled=False)
         self._open(stream, force)
 
     @work(thread=True, group="console-open")
@@ -204,6 +245,10 @@ class ConsoleScreen(VmScreen):
         term.set_attached()
         term.focus()
         self._set_attached(True)
+        self.connecting = False
+        if self._typed_ahead:  # what the user typed while it attached goes to the guest
+            self._send(bytes(self._typed_ahead))
+            self._typed_ahead.clear()
         self.on_console_output(ConsoleOutput(message.stream))  # what came before this message
 
     def on_console_refused(self, message: ConsoleRefused) -> None:
@@ -237,6 +282,7 @@ class ConsoleScreen(VmScreen):
         self._show_ended()
         self.query_one(TerminalView).set_ended(message.reason)
         self._set_attached(False)
+        self._settle()
 
     def _show_ended(self, news: str = "") -> None:
         """Under the last screen: why the console closed, and what can be done now."""
@@ -281,7 +327,8 @@ class ConsoleScreen(VmScreen):
         # `s` here means: start it, then attach, as `virsh start --console` does
         if PowerAction(name) in (PowerAction.START, PowerAction.RESTORE):
             self._attach_when_up = True
-            self.say(f"Starting {self.summary.name}; attaching to its console when it runs…")
+            self.say(f"Starting {self.summary.name}; attaching to its console when it runs…",
+                     settled=False)
         super().action_power(name)
 
     def summary_changed(self) -> None:

@@ -24,7 +24,6 @@ from textual import events
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
-from textual.timer import Timer
 from textual.widget import Widget
 
 from kvmtui.widgets.terminal_keys import is_leave_key, key_bytes
@@ -158,7 +157,8 @@ class TerminalView(Widget, can_focus=True):
         self._vt_stream = pyte.ByteStream(self._vt)  # decodes UTF-8 across chunks
         self._pending: deque[memoryview] = deque()
         self._pending_size = 0
-        self._frame_timer: Timer | None = None
+        self._frame_due = False  # a frame is scheduled
+        self._last_frame = 0.0  # perf_counter() when the last frame ran
         self._can_time = False  # timers can be set: mounted
         self._back = 0  # lines scrolled back into history; 0 is the live screen
         self._ended = False
@@ -230,9 +230,20 @@ class TerminalView(Widget, can_focus=True):
         self._ended = False
         self.refresh(self._line_region(self._vt.cursor.y))
 
-    def _schedule(self, delay: float = FRAME_S) -> None:
-        if self._frame_timer is None and self._can_time and self._pending:
-            self._frame_timer = self.set_timer(delay, self._frame, name="terminal-frame")
+    def _schedule(self, delay: float | None = None) -> None:
+        """One frame at a time. Output arriving after a quiet spell (a typed key's echo) is
+        drawn at once; output arriving within a frame of the last waits for the next one, so a
+        flood is parsed in frames, never chunk by chunk."""
+        if self._frame_due or not self._can_time or not self._pending:
+            return
+        self._frame_due = True
+        if delay is None:
+            quiet = perf_counter() - self._last_frame >= FRAME_S
+            delay = 0.0 if quiet else FRAME_S
+        if delay <= 0:
+            self.call_later(self._frame)
+        else:
+            self.set_timer(delay, self._frame, name="terminal-frame")
 
     def on_mount(self) -> None:
         # is_mounted only holds once every Mount handler has run: a flag of our own
@@ -240,7 +251,8 @@ class TerminalView(Widget, can_focus=True):
         self._schedule()
 
     def _frame(self) -> None:
-        self._frame_timer = None
+        self._frame_due = False
+        self._last_frame = perf_counter()
         self.frames += 1
         started = perf_counter()
         while self._pending:

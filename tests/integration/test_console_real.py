@@ -10,9 +10,14 @@ from build_test_guest import SHELL_PROMPT
 
 from kvmtui.screens.confirm import ConfirmScreen
 from kvmtui.screens.console import ConsoleScreen
+from kvmtui.screens.guarded import GUARD_S
 from kvmtui.widgets.terminal import TerminalView
 from tests.helpers import asking, screen_text, select, wait_for
 from tests.integration.conftest import RawConsole, running_kvmtui
+
+# Keys typed before the console screen said what its keys do are never taken (GUARD_S): a user
+# reads the offer first, and so do these tests.
+SEEN = GUARD_S + 0.1
 
 
 def shown(app) -> str:
@@ -101,6 +106,7 @@ async def test_a_shut_off_vm_is_started_and_attached(hypervisor, shell_guest):
         await select(pilot, shell_guest.name)
         await pilot.press("c")
         await wait_for(pilot, lambda: "s starts it and attaches" in screen_text(app), 10)
+        await pilot.pause(SEEN)
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen)
                        and app.screen.takes_all_keys, 20)
@@ -116,6 +122,7 @@ async def test_a_console_in_use_is_taken_over_only_when_asked(hypervisor, booted
             await pilot.press("c")
             await wait_for(pilot, lambda: "in use by another client" in screen_text(app), 10)
             assert "Active console session exists" in screen_text(app)  # libvirt's words
+            await pilot.pause(SEEN)
             await pilot.press("o")
             await wait_for(pilot, lambda: asking(app, ConfirmScreen))
             await pilot.press("y")
@@ -163,6 +170,7 @@ async def test_the_connection_dropping_is_said_and_attaching_again_offered(hyper
         hypervisor.daemon.start()
         await wait_for(pilot, lambda: "connected again" in screen_text(app), 30)
         assert "a attaches again" in screen_text(app)
+        await pilot.pause(SEEN)
         await pilot.press("a")  # never by itself: the user asks
         await wait_for(pilot, lambda: screen.takes_all_keys, 10)
         await prompt(pilot, 15)
@@ -180,6 +188,7 @@ async def test_a_vm_with_two_consoles_offers_them_by_name(hypervisor):
             await pilot.press("c")
             await wait_for(pilot, lambda: "console1 (virtio console 1)" in screen_text(app), 10)
             assert "serial0 (serial port 0)" in screen_text(app)
+            await pilot.pause(SEEN)
             await pilot.press("down", "enter")  # the virtio console
             await wait_for(pilot, lambda: app.screen.takes_all_keys, 10)
             assert "· console1 ·" in screen_text(app)  # the title names the device

@@ -40,6 +40,7 @@ async def test_a_shut_off_vm_offers_to_start_it_and_attach(make_app, demo_uri):
         screen = await open_console(pilot, "vm1")
         await wait_for(pilot, lambda: "s starts it and attaches" in screen_text(app))
         assert "vm1 is shut off" in screen_text(app)
+        await pilot.pause(0.5)  # keys typed before the offer was seen never take it
         await pilot.press("s")
         await wait_for(pilot, lambda: state_of(app, "vm1") == libvirt.VIR_DOMAIN_RUNNING)
         # then it attaches by itself, as virsh start --console does: here the driver refuses
@@ -89,3 +90,25 @@ async def test_the_palette_lists_the_console(make_app, demo_uri):
         await wait_for(pilot, lambda: "Console of win10" in titles())
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+
+
+async def test_keys_typed_ahead_never_reach_the_power_keys(make_app, demo_uri):
+    # `c` then, at once, "reboot" and "pause": the screen has not said what its keys do yet
+    app = make_app(demo_uri)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await select(pilot, "win10")
+        await pilot.press("c", *"dpause", "F", "M")
+        await wait_for(pilot, lambda: "libvirt says" in screen_text(app))
+        await pilot.pause(0.2)
+        assert state_of(app, "win10") == libvirt.VIR_DOMAIN_RUNNING
+        assert not app.action_log.records
+        assert isinstance(app.screen, ConsoleScreen)  # no question was opened either
+
+
+async def test_ctrl_right_bracket_leaves_even_when_not_attached(make_app, demo_uri):
+    app = make_app(demo_uri)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_console(pilot, "win10")
+        await wait_for(pilot, lambda: "libvirt says" in screen_text(app))
+        await pilot.press("ctrl+right_square_bracket")
+        await wait_for(pilot, lambda: app.screen is app.domain_list)
