@@ -8,8 +8,9 @@ import time
 from collections import deque
 from pathlib import Path
 
-from textual import events
+from textual import _time, events
 from textual.app import App
+from textual.screen import Screen
 
 from kvmtui.keys import APP_BINDINGS
 from kvmtui.messages import FleetChanged, StatsTicked
@@ -33,6 +34,8 @@ from kvmtui.virt.perf.figures import FleetFigures
 from kvmtui.virt.perf.stats import DEFAULT_INTERVAL_S, StatsSampler
 from kvmtui.virt.session.fleet import Fleet
 
+# How long keys wait for a screen that was asked for to become current, at the most.
+OPENING_S = 1.0
 # Refresh intervals '+' and '-' step through, in seconds.
 REFRESH_STEPS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 
@@ -56,6 +59,9 @@ class KvmApp(App):
         self.fleet_feed: Feed[Change] = Feed()
         self.stats_feed: Feed[StatsTick] = Feed()
         self._quitting = False
+        # A screen asked for but not yet current, and when: the keys that reach the app meanwhile
+        # were typed after the key that opened it, and are not for the screen below
+        self._opening: tuple[Screen, float] | None = None
         self.figures = FleetFigures()
         self.domain_list = DomainListScreen(fleet, summaries, self.figures,
                                             shutdown_timeout=shutdown_timeout)
@@ -95,10 +101,35 @@ class KvmApp(App):
                     and not screen.accepts_input(event.time)):
                 screen.drop_input()  # typed before the question was on screen: never an answer
                 return
+            if self._still_opening(screen):
+                opening = self._opening[0] if self._opening else None
+                keeps = getattr(opening, "keeps_typed_ahead", None)
+                if keeps is not None and isinstance(event, events.Key):
+                    keeps(event)  # the console keeps them for the guest
+                return  # typed after the key that opened a screen: never the old screen's bindings
             keeps = getattr(screen, "keeps_typed_ahead", None)  # the console (screens/console.py)
             if keeps is not None and isinstance(event, events.Key) and keeps(event):
                 return  # typed before that screen said what its keys do: never its bindings
         await super().on_event(event)
+
+    def _still_opening(self, current: Screen | None) -> bool:
+        if self._opening is None:
+            return False
+        opening, since = self._opening
+        if current is opening or _time.get_time() - since > OPENING_S:
+            self._opening = None  # it is current (or never came: keys are not held for ever)
+            return False
+        return True
+
+    def push_screen(self, screen, *args, **kwargs):
+        if isinstance(screen, Screen):
+            self._opening = (screen, _time.get_time())
+        return super().push_screen(screen, *args, **kwargs)
+
+    def switch_screen(self, screen):
+        if isinstance(screen, Screen):
+            self._opening = (screen, _time.get_time())
+        return super().switch_screen(screen)
 
     def notify(self, message: str, *, title: str = "", severity="information",
                timeout: float | None = None, markup: bool = False) -> None:
