@@ -106,7 +106,9 @@ async def test_force_off_with_confirmation(hypervisor, linux_guest):
         await wait_for(pilot, off, 10)
         assert "forcing off…" in seen  # QEMU takes a moment to go: the row says it is under way
         assert linux_guest.state() == SHUTOFF
-        assert any(n.message == f"{linux_guest.name} forced off" for n in app._notifications)
+        # the lifecycle event may reach the row before libvirt's call has returned to kvmtui
+        await wait_for(pilot, lambda: any(n.message == f"{linux_guest.name} forced off"
+                                          for n in app._notifications), 10)
 
 
 async def test_managed_save_then_start_restores_without_booting(hypervisor, linux_guest):
