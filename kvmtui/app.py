@@ -24,6 +24,7 @@ from kvmtui.virt.domain.actionlog import ActionLog
 from kvmtui.virt.domain.power import PowerAction
 from kvmtui.virt.models import (
     Change,
+    ConnectionRemoved,
     ConnectionStatus,
     DomainKey,
     DomainStats,
@@ -32,6 +33,7 @@ from kvmtui.virt.models import (
 )
 from kvmtui.virt.perf.figures import FleetFigures
 from kvmtui.virt.perf.stats import DEFAULT_INTERVAL_S, StatsSampler
+from kvmtui.virt.session.config import default_config_path
 from kvmtui.virt.session.fleet import Fleet
 
 # How long keys wait for a screen that was asked for to become current, at the most.
@@ -51,9 +53,11 @@ class KvmApp(App):
 
     def __init__(self, fleet: Fleet, summaries: list[DomainSummary], *,
                  shutdown_timeout: float = 60.0, refresh: float = DEFAULT_INTERVAL_S,
-                 exits_source: str = "auto") -> None:
+                 exits_source: str = "auto", config_path: Path | None = None) -> None:
         super().__init__()
         self.fleet = fleet
+        # where a host added in `H` is saved, and removed from
+        self.config_path = config_path or default_config_path()
         self.action_log = ActionLog()
         # one-way links to the screens: they subscribe while mounted (kvmtui.services)
         self.fleet_feed: Feed[Change] = Feed()
@@ -168,6 +172,10 @@ class KvmApp(App):
     def latest_stats(self, uri: str) -> list[DomainStats]:
         return self.figures.of_connection(uri)
 
+    def vm_counts(self, uri: str) -> tuple[int, int]:
+        summaries = [s for s in self.domain_list.domains.values() if s.key.uri == uri]
+        return sum(1 for s in summaries if s.active), len(summaries)
+
     def power_actions(self, summary: DomainSummary) -> set[PowerAction]:
         return self.domain_list.actionable(summary)
 
@@ -178,9 +186,10 @@ class KvmApp(App):
         return self.domain_list.explain_power_key(key, summary)
 
     def show_vm(self, kind: str, summary: DomainSummary, *, replace: bool = True) -> None:
-        if kind == "console" and self.fleet.readonly:
-            self.notify(f"Read-only: libvirt opens no console on a read-only connection, so "
-                        f"{summary.name}'s console cannot be shown.", severity="warning")
+        if kind == "console" and self.fleet.is_readonly(summary.key.uri):
+            self.notify(f"Read-only ({self.fleet.readonly_reason(summary.key.uri)}): libvirt "
+                        f"opens no console on a read-only connection, so {summary.name}'s "
+                        "console cannot be shown.", severity="warning")
             return
         screen = self.domain_list.vm_screen(kind, summary)
         if replace:  # in place of the current VM screen: escape still goes back to the list
@@ -213,13 +222,15 @@ class KvmApp(App):
         self.post_message(FleetChanged(change))  # thread-safe, never blocks libvirt's thread
 
     def on_fleet_changed(self, message: FleetChanged) -> None:
+        if isinstance(message.change, ConnectionRemoved):
+            self.figures.forget(message.change.uri)
         self.action_log.observe(message.change)
         self.domain_list.apply_change(message)
         self.fleet_feed.publish(message.change)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(readonly=self.fleet.readonly))
+            self.push_screen(HelpScreen(readonly=self.fleet.all_readonly))
 
     def action_action_log(self) -> None:
         if not isinstance(self.screen, ActionLogScreen):

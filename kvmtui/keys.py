@@ -33,7 +33,7 @@ LIST_BINDINGS = [
     Binding("n", "new_snapshot", "New snapshot", id="new_snapshot", show=False),
     Binding("x", "performance", "Perf", id="performance"),
     Binding("c", "console", "Console", id="console", show=False),
-    Binding("H", "host", "Host", id="host"),
+    Binding("H", "hosts", "Hosts", id="hosts"),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("o", "sort", "Sort…", id="sort", show=False),
     Binding("O", "reverse_sort", "Reverse sort", id="reverse_sort", show=False),
@@ -83,6 +83,15 @@ CONSOLE_BINDINGS = [
     *BACK_BINDINGS,
     Binding("a", "attach", "Attach", id="console_attach"),
     Binding("o", "take_over", "Take over", id="console_take_over"),
+]
+
+# `H`: one row per host (connection).
+HOSTS_BINDINGS = [
+    *BACK_BINDINGS,
+    Binding("enter", "open_host", "Host view", id="host_open"),
+    Binding("a", "add_host", "Add host", id="host_add"),
+    Binding("D,delete", "remove_host", "Remove", id="host_remove"),
+    Binding("r", "retry_host", "Retry now", id="host_retry", show=False),
 ]
 
 DETAILS_TABS = [("overview", "Overview"), ("cpu", "CPU"), ("memory", "Memory"),
@@ -163,7 +172,11 @@ HELP: dict[str, tuple[str, str]] = {
     "snapshots": ("snapshot tree of the selected VM", ""),
     "new_snapshot": ("new snapshot of the selected VM, or of each marked one", ""),
     "performance": ("performance: vCPUs, QEMU process, KVM VM exits", ""),
-    "host": ("host: node, virtualization features, KVM exits", ""),
+    "hosts": ("hosts: each connection's state, versions, VMs, CPU, memory, exits/s", ""),
+    "host_open": ("the host's view: node, virtualization features, KVM exits", "connected"),
+    "host_add": ("add a host by its libvirt URI (and save it to the config file)", ""),
+    "host_remove": ("remove the host from kvmtui; asks (nothing on the host changes)", ""),
+    "host_retry": ("retry a host that failed, now", "not connected"),
     "filter": ("filter: name, state:running, host:kvm1, -term", ""),
     "sort": ("sort by a column, picked by its name", ""),
     "reverse_sort": ("reverse the order", ""),
@@ -226,7 +239,8 @@ HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Snapshot tree (t)", [*TREE_WIDGET_BINDINGS, *SNAPSHOT_BINDINGS]),
     ("A VM's screens (power keys as on the list)", VM_BINDINGS[-4:]),
     ("Console (c): every key goes to the guest; ctrl+] leaves", CONSOLE_BINDINGS),
-    ("Performance (x), host (H)", BACK_BINDINGS),
+    ("Hosts (H)", HOSTS_BINDINGS[1:]),
+    ("Performance (x), a host's view (enter in H)", BACK_BINDINGS),
     ("Action log (L)", ACTION_LOG_BINDINGS),
     ("Sort by (o)", SORT_BINDINGS),
     ("Questions", [*CONFIRM_BINDINGS, *CHOICE_BINDINGS, *CREATE_BINDINGS]),

@@ -7,6 +7,7 @@ protocol, which KvmApp implements. Anything not listed here is the app's own bus
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from textual.app import App
@@ -30,12 +31,16 @@ class AppServices(Protocol):
     stats_feed: Feed[StatsTick]      # each connection's new figures
     fleet: Fleet                     # the connections (and whether they are read-only)
     refresh_steps: tuple[float, ...]  # the intervals `+` and `-` step through, in seconds
+    config_path: Path                # the config file: where `H` saves and removes hosts
 
     def set_activity(self, key: DomainKey, text: str | None) -> None:
         """Show on the VM's row what is under way ("reverting to 's1'…"); None: nothing."""
 
     def latest_stats(self, uri: str) -> list[DomainStats]:
         """The last figures of every VM of a connection (empty before the first tick)."""
+
+    def vm_counts(self, uri: str) -> tuple[int, int]:
+        """(running, total) VMs of a connection, as the list knows them."""
 
     def power_actions(self, summary: DomainSummary) -> set[PowerAction]:
         """What a power key may ask of this VM now: the list's rules, on every screen."""

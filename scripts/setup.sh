@@ -35,6 +35,10 @@ if (( want_test )); then
     command -v qemu-img >/dev/null || missing+=(qemu-utils)
     command -v cpio >/dev/null || missing+=(cpio)
     command -v unshare >/dev/null || missing+=(util-linux)
+    # libvirt over ssh: a throwaway sshd on 127.0.0.1 (no system ssh service), nc on its side
+    [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
+    { command -v ssh && command -v ssh-keygen; } >/dev/null || missing+=(openssh-client)
+    command -v nc >/dev/null || missing+=(netcat-openbsd)
 fi
 
 if (( ${#missing[@]} )); then

@@ -89,9 +89,9 @@ class ConsoleScreen(VmScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        if self.fleet.readonly:
-            self.say(f"Read-only: libvirt opens no console on a read-only connection (kvmtui "
-                     f"was started with --readonly), so {self.summary.name}'s console cannot "
+        if self.fleet.is_readonly(self.key.uri):
+            self.say(f"Read-only: libvirt opens no console on a read-only connection "
+                     f"({self.fleet.readonly_reason(self.key.uri)}), so {self.summary.name}'s console cannot "
                      f"be shown. escape goes back.", Refusal.READ_ONLY)
             return
         self.read_devices()
@@ -201,7 +201,7 @@ class ConsoleScreen(VmScreen):
             self.attach(self.devices[int(event.option.id)])
 
     def _say_not_running(self) -> None:
-        if self.summary.state is DomainState.SHUTOFF and not self.fleet.readonly:
+        if self.summary.state is DomainState.SHUTOFF and not self.fleet.is_readonly(self.key.uri):
             self.say(f"{self.summary.name} is {self.summary.state_text}: it has no console "
                      f"until it runs.\n\ns starts it and attaches to its console (as virsh "
                      f"start --console) · escape goes back", Refusal.NOT_RUNNING)
@@ -286,7 +286,7 @@ class ConsoleScreen(VmScreen):
 
     def _show_ended(self, news: str = "") -> None:
         """Under the last screen: why the console closed, and what can be done now."""
-        if self.summary.state is DomainState.SHUTOFF and not self.fleet.readonly:
+        if self.summary.state is DomainState.SHUTOFF and not self.fleet.is_readonly(self.key.uri):
             then = "s starts it and attaches"
         elif self._up:
             then = "a attaches again"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -14,7 +16,7 @@ from kvmtui.messages import FleetChanged
 from kvmtui.screens.bulk import BulkActions
 from kvmtui.screens.console import ConsoleScreen
 from kvmtui.screens.details import DomainDetailsScreen
-from kvmtui.screens.host import HostScreen
+from kvmtui.screens.hosts import HostsScreen
 from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.screens.power_desk import POWER_KEYS, SETTLED, SPECS_KEY
 from kvmtui.screens.snapshots import SnapshotScreen
@@ -25,6 +27,7 @@ from kvmtui.virt.domain.marks import Marks
 from kvmtui.virt.domain.power import PowerAction
 from kvmtui.virt.models import (
     ConnectionChanged,
+    ConnectionRemoved,
     ConnectionStatus,
     DomainKey,
     DomainRemoved,
@@ -36,6 +39,7 @@ from kvmtui.virt.models import (
 )
 from kvmtui.virt.perf.figures import FleetFigures
 from kvmtui.virt.session.fleet import Fleet
+from kvmtui.virt.session.hoststate import state_words
 from kvmtui.widgets.domain_table import DomainTable
 from kvmtui.widgets.fleet_header import FleetHeader
 from kvmtui.widgets.key_footer import KeyFooter
@@ -55,7 +59,9 @@ class DomainListScreen(BulkActions):
         super().__init__()
         self.fleet = fleet
         self.domains: dict[DomainKey, DomainSummary] = {s.key: s for s in summaries}
-        self.connections = {uri: (ConnectionStatus.CONNECTED, "") for uri in fleet.uris}
+        # each host's state as the last report said (the header and the rows follow it)
+        self.connections: dict[str, ConnectionChanged] = {s.uri: s for s in fleet.states()}
+        self._failure_said: set[str] = set()  # hosts whose failure was announced once
         self.shutdown_timeout = shutdown_timeout
         self.sort_index = 0
         self.sort_reverse = False
@@ -66,6 +72,7 @@ class DomainListScreen(BulkActions):
         self._pending: list = []
         self.figures = figures  # the app's one store of figures: the list only reads it
         self._stale = False  # stats arrived while another screen was on top
+        self._shown: list[DomainSummary] = []  # the rows as last drawn
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
@@ -77,8 +84,13 @@ class DomainListScreen(BulkActions):
 
     def on_mount(self) -> None:
         self.table.filter_box = self.query_one("#filter", Input)
+        self.table.disconnected_uris.update(
+            uri for uri, state in self.connections.items()
+            if state.status is not ConnectionStatus.CONNECTED)
         self.redraw()
         self.table.focus()
+        # "connecting 12 s", "retrying in 4 s": the header's clock, while a host is not connected
+        self.set_interval(1.0, self._tick_header)
 
     def palette_subject(self) -> str | None:
         """What the power keys act on now, as the command palette names it."""
@@ -102,15 +114,43 @@ class DomainListScreen(BulkActions):
             self.table.sort_column = SORTS[self.sort_index][0]
             self.table.sort_reverse = self.sort_reverse
             self.table.show(rows, self.stats, self.figures.cpu)
-            column = SORTS[self.sort_index][0]
-            # as the column's header names it, with the header's arrow
-            label = (f"{dict(self.sortable_columns()).get(column, column)} "
-                     f"{direction_mark(column, self.sort_reverse)}")
-            self.query_one(FleetHeader).update_from(
-                self.domains.values(), shown=len(rows), connections=self.connections,
-                sort_label=label, filter_text=self.filter.text, readonly=self.fleet.readonly,
-                marked=len(self.marks), marked_hidden=self._marked_hidden(rows))
+            self.table.empty_text = self._empty_text()
+            self._shown = rows
+            self._update_header()
         self.refresh_bindings()
+
+    def _update_header(self) -> None:
+        column = SORTS[self.sort_index][0]
+        # as the column's header names it, with the header's arrow
+        label = (f"{dict(self.sortable_columns()).get(column, column)} "
+                 f"{direction_mark(column, self.sort_reverse)}")
+        rows = self._shown
+        self.query_one(FleetHeader).update_from(
+            self.domains.values(), shown=len(rows), hosts=self.host_states(),
+            now=time.monotonic(), sort_label=label, filter_text=self.filter.text,
+            readonly=self.fleet.all_readonly, marked=len(self.marks),
+            marked_hidden=self._marked_hidden(rows))
+
+    def _tick_header(self) -> None:
+        if self.is_current and any(s.status is not ConnectionStatus.CONNECTED
+                                   for s in self.connections.values()):
+            self._update_header()
+
+    def host_states(self) -> list[tuple[str, ConnectionChanged]]:
+        """(name, state) of each host, in the fleet's order."""
+        return [(c.host, self.connections.get(uri, c.state))
+                for uri, c in self.fleet.connections.items()]
+
+    def _empty_text(self) -> str:
+        if self.domains:
+            return "no VM matches the filter (escape clears it)" if self.filter.text else ""
+        waiting = [name for name, state in self.host_states()
+                   if state.status is not ConnectionStatus.CONNECTED]
+        if not self.fleet.connections:
+            return "no hosts: press H, then a, to add one"
+        if not waiting:
+            return "no VMs defined"
+        return f"no VMs yet: waiting for {', '.join(waiting)} (H shows why)"
 
     def _marked_hidden(self, rows: list[DomainSummary]) -> int:
         if not self.marks:
@@ -152,9 +192,9 @@ class DomainListScreen(BulkActions):
         summary = self.selected
         if summary is None:
             return
-        if self.fleet.readonly:
-            self.notify("Read-only: kvmtui was started with --readonly, so snapshots cannot be "
-                        "created.", severity="warning")
+        if self.fleet.is_readonly(summary.key.uri):
+            self.notify(f"Read-only: {self.fleet.readonly_reason(summary.key.uri)}, so "
+                        "snapshots cannot be created.", severity="warning")
             return
         screen = SnapshotScreen(self.fleet, summary)
         self.app.push_screen(screen)
@@ -180,10 +220,9 @@ class DomainListScreen(BulkActions):
             return SnapshotScreen(self.fleet, summary)
         return PerformanceScreen(self.fleet, summary, self.stats.get(summary.key))
 
-    def action_host(self) -> None:
+    def action_hosts(self) -> None:
         summary = self.selected
-        uri = summary.key.uri if summary is not None else self.fleet.uris[0]
-        self.app.push_screen(HostScreen(self.fleet, uri))
+        self.app.push_screen(HostsScreen(self.fleet, summary.key.uri if summary else None))
 
     def action_details(self) -> None:
         summary = self.selected
@@ -218,19 +257,41 @@ class DomainListScreen(BulkActions):
             self.domains = {k: s for k, s in self.domains.items() if k.uri != change.uri}
             self.domains.update({s.key: s for s in change.summaries})
             self.marks.keep_only(change.uri, (s.key for s in change.summaries))
+            self.table.set_multi_host(self.fleet.multi_host)  # a host added while running
         elif isinstance(change, ConnectionChanged):
-            self.connections[change.uri] = (change.status, change.reason)
-            if change.status is ConnectionStatus.CONNECTED:
-                self.table.disconnected_uris.discard(change.uri)
-                self.notify(f"{change.uri}: reconnected", timeout=3)
-            else:
-                self.figures.forget(change.uri)  # its figures stopped being true
-                if change.uri not in self.table.disconnected_uris:
-                    self.notify(f"{change.uri}: {change.reason}; reconnecting…",
-                                severity="warning", timeout=5)
-                self.table.disconnected_uris.add(change.uri)
-            self.table.restyle()
+            self._connection_changed(change)
+        elif isinstance(change, ConnectionRemoved):
+            self._host_removed(change)
         # DomainEvent: nothing to do here; the connection re-reads the row (DomainUpdated)
+
+    def _connection_changed(self, change: ConnectionChanged) -> None:
+        if change.uri not in self.fleet.connections:
+            return  # a last report from a host the user just removed
+        before = self.connections.get(change.uri)
+        self.connections[change.uri] = change
+        name = self.fleet.connections[change.uri].host
+        if change.status is ConnectionStatus.CONNECTED:
+            self.table.disconnected_uris.discard(change.uri)
+            if before is not None and before.status.failed:
+                self.notify(f"{name}: {change.reason or 'connected'}", timeout=3)
+            self._failure_said.discard(change.uri)
+        else:
+            self.figures.forget(change.uri)  # its figures stopped being true
+            if change.status.failed and change.uri not in self._failure_said:
+                self._failure_said.add(change.uri)  # once: retries say it again and again
+                self.notify(f"{name}: {state_words(change, time.monotonic())}",
+                            severity="warning", timeout=5)
+            self.table.disconnected_uris.add(change.uri)
+        self.table.restyle()
+
+    def _host_removed(self, change: ConnectionRemoved) -> None:
+        self.domains = {k: s for k, s in self.domains.items() if k.uri != change.uri}
+        self.marks.keep_only(change.uri, ())
+        self.connections.pop(change.uri, None)
+        self._failure_said.discard(change.uri)
+        self.table.disconnected_uris.discard(change.uri)
+        self.figures.forget(change.uri)
+        self.table.set_multi_host(self.fleet.multi_host)
 
     # -- power ----------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from kvmtui.keys import BACK_BINDINGS
 from kvmtui.messages import HostFactsRead, HostSampled
 from kvmtui.screens.replies import reply
 from kvmtui.services import services
-from kvmtui.virt.models import Counter, DomainStats, StatsTick
+from kvmtui.virt.models import Change, ConnectionRemoved, Counter, DomainStats, StatsTick
 from kvmtui.virt.perf.host import (
     HostUsage,
     NodeFacts,
@@ -64,7 +64,8 @@ class HostScreen(Screen):
         self.exits_source = ""
 
     def compose(self) -> ComposeResult:
-        host = self.fleet.connection(self.uri).host
+        connection = self.fleet.connections.get(self.uri)
+        host = connection.host if connection is not None else self.uri
         yield Static(f"Host {host} · {self.uri} · escape back", id="title", markup=False)
         with VerticalScroll():
             yield Static("reading node facts…", id="node", classes="facts", markup=False)
@@ -79,6 +80,7 @@ class HostScreen(Screen):
 
     def on_mount(self) -> None:
         services(self.app).stats_feed.subscribe(self, self.apply_stats)
+        services(self.app).fleet_feed.subscribe(self, self._from_fleet)
         self.query_one("#host-exits", LiveTable).focus()
         self.load_facts()
         stats = services(self.app).latest_stats(self.uri)
@@ -88,7 +90,7 @@ class HostScreen(Screen):
     @work(thread=True, exclusive=True, group="host-facts")
     def load_facts(self) -> None:
         try:
-            facts = node_facts(self.fleet.connection(self.uri).conn)
+            facts = node_facts(self.fleet.connections[self.uri].conn)
         except Exception as err:  # noqa: BLE001 - libvirt's words, on the screen
             reply(self, HostFactsRead(self.uri, None, None, None, libvirt_message(err)))
             return
@@ -172,8 +174,13 @@ class HostScreen(Screen):
         self.query_one("#vm-exits", LiveTable).replace(
             ["VM", *(f"{r} /s" for r in VM_REASONS), "source"], rows)
 
+    def _from_fleet(self, change: Change) -> None:
+        if isinstance(change, ConnectionRemoved) and change.uri == self.uri:
+            self.action_back()  # the host was removed in the hosts overview below
+
     def on_unmount(self) -> None:
         services(self.app).stats_feed.unsubscribe(self)
+        services(self.app).fleet_feed.unsubscribe(self)
 
     def action_back(self) -> None:
         if self.is_current:

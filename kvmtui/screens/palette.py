@@ -52,7 +52,9 @@ _TITLES = {
     "details": "Details of {vm}", "vm_details": "Details of {vm}",
     "snapshots": "Snapshot tree of {vm}", "vm_snapshots": "Snapshot tree of {vm}",
     "performance": "Performance of {vm}", "vm_performance": "Performance of {vm}",
-    "host": "Host view",
+    "hosts": "Hosts overview", "host_open": "Host view of the selected host",
+    "host_add": "Add a host…", "host_remove": "Remove the selected host…",
+    "host_retry": "Retry the selected host now",
     "console": "Console of {vm}", "vm_console": "Console of {vm}",
     "console_attach": "Attach to the console of {vm}",
     "console_take_over": "Take over the console of {vm}",
@@ -73,7 +75,7 @@ _TITLES = {
     "close_help_q": "Close the help",
 }
 _VIEWS = {"details", "vm_details", "snapshots", "vm_snapshots", "performance", "vm_performance",
-          "host", "console", "vm_console"}
+          "hosts", "console", "vm_console"}
 # The order discover() lists them in: what the subject can be asked first.
 POWER, VIEW, SCREEN, CHOICE, APP = range(5)
 
@@ -134,7 +136,7 @@ class KvmCommands(Provider):
         return sorted(merged.values(), key=lambda c: c.rank)
 
     def _key_commands(self, screen: Screen[Any]) -> Iterator[PaletteCommand]:
-        readonly = services(self.app).fleet.readonly
+        readonly = services(self.app).fleet.all_readonly
         subject, vm = self._names(screen)
         for active in screen.active_bindings.values():
             binding = active.binding

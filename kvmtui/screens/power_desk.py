@@ -54,12 +54,14 @@ class PowerDesk(Screen):
     def actionable(self, summary: DomainSummary | None) -> set[PowerAction]:
         """The power actions the VM can be asked for now (none when read-only or its host is
         disconnected): the same rules on every screen."""
-        if summary is None or self.fleet.readonly or self.unreachable(summary):
+        if summary is None or self.unreachable(summary):
             return set()
         return available(summary)
 
     def unreachable(self, summary: DomainSummary) -> str | None:
         """Why nothing can be asked of the VM's host now, or None."""
+        if self.fleet.is_readonly(summary.key.uri):
+            return f"read-only: {self.fleet.readonly_reason(summary.key.uri)}"
         if summary.key.uri in self.table.disconnected_uris:
             return f"{summary.host} is disconnected"
         return None
@@ -72,9 +74,10 @@ class PowerDesk(Screen):
             return False
         if summary is None:
             return True
-        if self.fleet.readonly:
-            self.notify(f"Read-only: kvmtui was started with --readonly, so it cannot "
-                        f"{SPECS[actions[0]].label.lower()} {summary.name}.", severity="warning")
+        if self.fleet.is_readonly(summary.key.uri):
+            self.notify(f"Read-only: {self.fleet.readonly_reason(summary.key.uri)}, so it "
+                        f"cannot {SPECS[actions[0]].label.lower()} {summary.name}.",
+                        severity="warning")
         elif summary.key.uri in self.table.disconnected_uris:
             self.notify(f"{summary.host} is disconnected: nothing can be asked of "
                         f"{summary.name} until it reconnects.", severity="warning")

@@ -279,12 +279,12 @@ class SnapshotScreen(VmScreen):
     # -- actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.CHANGES and self.fleet.readonly:
+        if action in self.CHANGES and self.fleet.is_readonly(self.key.uri):
             return False  # not offered; pressing the key says why (on_key)
         return super().check_action(action, parameters)
 
     def on_key(self, event: events.Key) -> None:
-        if self.fleet.readonly and any(b.action in self.CHANGES
+        if self.fleet.is_readonly(self.key.uri) and any(b.action in self.CHANGES
                                        for b in self._bindings.key_to_bindings.get(event.key, ())):
             event.stop()
             self._refuse_if_readonly()

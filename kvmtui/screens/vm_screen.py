@@ -17,6 +17,7 @@ from kvmtui.virt.domain.power import PowerAction
 from kvmtui.virt.models import (
     Change,
     ConnectionChanged,
+    ConnectionRemoved,
     DomainEvent,
     DomainKey,
     DomainRemoved,
@@ -81,10 +82,11 @@ class VmScreen(Screen):
 
     def refuse_if_readonly(self, what: str) -> bool:
         """True, after saying why in one line, when the connection is read-only."""
-        if self.fleet.readonly:
-            self.notify(f"Read-only: kvmtui was started with --readonly, so {what}.",
+        readonly = self.fleet.is_readonly(self.key.uri)
+        if readonly:
+            self.notify(f"Read-only: {self.fleet.readonly_reason(self.key.uri)}, so {what}.",
                         severity="warning")
-        return self.fleet.readonly
+        return readonly
 
     # -- the power keys, with the list's rules and questions -------------------------------
 
@@ -129,3 +131,9 @@ class VmScreen(Screen):
             self.vm_reloaded()
         elif isinstance(change, ConnectionChanged) and change.uri == self.key.uri:
             self.connection_changed(change)
+        elif isinstance(change, ConnectionRemoved) and change.uri == self.key.uri:
+            if not self.gone:
+                self.gone = True
+                self.notify(f"Host {change.name} was removed: {self.summary.name} is no longer "
+                            "shown (nothing on the host changed).", timeout=5)
+                self.action_back()

@@ -98,7 +98,15 @@ class DomainSummary:
 class ConnectionStatus(enum.Enum):
     CONNECTING = "connecting"
     CONNECTED = "connected"
-    DISCONNECTED = "disconnected"
+    DISCONNECTED = "disconnected"   # was connected, then lost: reconnecting
+    REFUSED = "refused"             # never connected: the host said no (socket, auth)
+    UNREACHABLE = "unreachable"     # never connected: no answer, no route, ssh failed…
+
+    @property
+    def failed(self) -> bool:
+        """Tried and failed: kvmtui retries on its own."""
+        return self in (ConnectionStatus.DISCONNECTED, ConnectionStatus.REFUSED,
+                        ConnectionStatus.UNREACHABLE)
 
 
 # What a connection reports.  Each is small and built on the event thread or a worker thread;
@@ -128,9 +136,24 @@ class DomainEvent:
 
 @dataclass(frozen=True, slots=True)
 class ConnectionChanged:
+    """A connection's state: also each host's row in the hosts overview.
+
+    Times are time.monotonic() of this process, so a screen can say "connecting for 12 s" or
+    "retrying in 4 s" as the clock runs, with no new report."""
+
     uri: str
     status: ConnectionStatus
     reason: str = ""
+    since: float = 0.0              # when this status began
+    retry_at: float | None = None   # the next attempt (failed states only)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionRemoved:
+    """The user removed a host: its domains leave every screen."""
+
+    uri: str
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +164,8 @@ class DomainsReloaded:
     summaries: tuple[DomainSummary, ...]
 
 
-Change = DomainUpdated | DomainRemoved | DomainEvent | ConnectionChanged | DomainsReloaded
+Change = (DomainUpdated | DomainRemoved | DomainEvent | ConnectionChanged | DomainsReloaded
+          | ConnectionRemoved)
 
 
 # Performance samples (virt/perf/stats.py makes them).  Raw counters are what libvirt or debugfs
@@ -241,6 +265,15 @@ def per_second(prev: int | None, cur: int | None, dt: float) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeUsage:
+    """A host's own CPU and memory use, as libvirt's node stats say (so remote hosts too)."""
+
+    cpu_percent: float | None       # busy share of all its CPUs; None on the first sample
+    memory_total_kib: int | None
+    memory_used_kib: int | None     # total - free - buffers - cached, as free(1) counts "used"
+
+
+@dataclass(frozen=True, slots=True)
 class StatsTick:
     """One sampling of one connection: every domain's stats, and what it cost."""
 
@@ -249,3 +282,4 @@ class StatsTick:
     duration_s: float
     libvirt_calls: int
     error: str | None = None
+    node: NodeUsage | None = None   # only while a screen shows host figures

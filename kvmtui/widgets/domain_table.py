@@ -127,9 +127,9 @@ class DomainTable(ScrollView, can_focus=True):
         # screen owns it and calls restyle() when it changes
         self.activity: dict[DomainKey, str] = activity if activity is not None else {}
         self.marks = marks  # the marked VMs (the screen owns them): a glyph and a style
-        self.columns = list(COLUMNS)
-        if multi_host:
-            self.columns.insert(2, HOST_COLUMN)
+        self.columns = self._columns_for(multi_host)
+        # said on the first row when there is no domain to show ("connecting to kvm1…")
+        self.empty_text = ""
         self.sort_column = "name"
         self.sort_reverse = False
         self.disconnected_uris: set[str] = set()
@@ -222,6 +222,22 @@ class DomainTable(ScrollView, can_focus=True):
 
     def cursor_key_at(self, row: int) -> DomainKey | None:
         return self._rows[row].key if 0 <= row < len(self._rows) else None
+
+    @staticmethod
+    def _columns_for(multi_host: bool) -> list:
+        columns = list(COLUMNS)
+        if multi_host:
+            columns.insert(2, HOST_COLUMN)
+        return columns
+
+    def set_multi_host(self, multi_host: bool) -> None:
+        """The Host column comes with a second host and goes with the last but one."""
+        if multi_host == self.multi_host:
+            return
+        self.multi_host = multi_host
+        self.columns = self._columns_for(multi_host)
+        self._stat_slots = [i for i, c in enumerate(self.columns) if c.key in STAT_COLUMNS]
+        self.show(self._rows)
 
     def restyle(self) -> None:
         """Re-render every row (after a connection went away or came back)."""
@@ -319,6 +335,9 @@ class DomainTable(ScrollView, can_focus=True):
             strip = self._header_strip()
         else:
             row = int(self.scroll_y) + y - 1
+            if row == 0 and not self._rows and self.empty_text:
+                return Strip([Segment(f" {self.empty_text}", self.rich_style)]).crop_extend(
+                    0, width, self.rich_style)
             if row >= len(self._rows):
                 return Strip.blank(width, self.rich_style)
             strip = self._row_strip(row)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from rich.text import Text
 from textual.widgets import Static
 
-from kvmtui.virt.models import ConnectionStatus, DomainState, DomainSummary
+from kvmtui.virt.models import ConnectionChanged, ConnectionStatus, DomainState, DomainSummary
+from kvmtui.virt.session.hoststate import state_words
 from kvmtui.virt.session.uris import display_uri
 
 # Always shown, even at zero, as `1000 domains · 500 running · 0 paused` reads.
@@ -52,11 +53,11 @@ class FleetHeader(Static):
     """
 
     def update_from(self, summaries: Iterable[DomainSummary], *, shown: int,
-                    connections: dict[str, tuple[ConnectionStatus, str]], sort_label: str,
-                    filter_text: str, readonly: bool, marked: int = 0,
+                    hosts: Sequence[tuple[str, ConnectionChanged]], now: float,
+                    sort_label: str, filter_text: str, readonly: bool, marked: int = 0,
                     marked_hidden: int = 0) -> None:
-        lost = [uri for uri, (status, _) in connections.items()
-                if status is not ConnectionStatus.CONNECTED]
+        """hosts: (name, state) of every connection; `now` (monotonic) words their waits."""
+        lost = [state.uri for _, state in hosts if state.status is not ConnectionStatus.CONNECTED]
         first = Text()
         if marked:  # first: a narrow terminal cuts the end of the line
             first.append(f"● {marked} marked", style="bold reverse")
@@ -64,16 +65,34 @@ class FleetHeader(Static):
                 first.append(f" ({marked_hidden} not shown)", style="bold")
             first.append("  ")
         first.append(count_line(summaries, shown, lost), style="bold")
-        second = Text()
-        for i, (uri, (status, reason)) in enumerate(connections.items()):
-            if i:
-                second.append("  ")
-            second.append(display_uri(uri))
-            if status is not ConnectionStatus.CONNECTED:
-                second.append(f" [{status.value}{': ' + reason if reason else ''}]", style="bold reverse")
+        second = hosts_text(hosts, now)
         if readonly:
             second.append("  read-only", style="bold")
         second.append(f"  sort: {sort_label} (o)")
         if filter_text:
             second.append(f"  filter: {filter_text}", style="bold")
         self.update(Text.assemble(first, "\n", second))
+
+
+def hosts_text(hosts: Sequence[tuple[str, ConnectionChanged]], now: float) -> Text:
+    """One host: its URI, and its state unless connected. Several: the ones not connected
+    first, by name and state (a narrow terminal cuts the end), then how many are."""
+    text = Text()
+    if len(hosts) == 1:
+        ((_, state),) = hosts
+        text.append(display_uri(state.uri))
+        if state.status is not ConnectionStatus.CONNECTED:
+            text.append(f" [{state_words(state, now)}]", style="bold reverse")
+        return text
+    if not hosts:
+        return Text("no hosts: H to add one", style="bold")
+    for name, state in hosts:
+        if state.status is not ConnectionStatus.CONNECTED:
+            text.append(f"{name} {state_words(state, now, reason=False)}", style="bold reverse")
+            text.append(" · ")
+    connected = [name for name, state in hosts if state.status is ConnectionStatus.CONNECTED]
+    if len(connected) == len(hosts):
+        text.append(f"hosts: {', '.join(connected)} (H)")
+    else:
+        text.append(f"{len(connected)} of {len(hosts)} connected: {', '.join(connected)} (H)")
+    return text

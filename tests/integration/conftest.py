@@ -356,3 +356,19 @@ def kvm_guest(hypervisor):
     guest = hypervisor.define_firmware_guest(f"kvm{next(_counter)}", kind="kvm")
     yield guest
     guest.remove()
+
+
+@pytest.fixture(scope="session")
+def ssh_uri(hypervisor, tmp_path_factory):
+    """The private daemon as a remote host: qemu+ssh through a throwaway sshd on 127.0.0.1."""
+    from tests.integration.sshd import LocalSshd, SshdUnavailable
+
+    sshd = LocalSshd(tmp_path_factory.mktemp("sshd"))
+    try:
+        sshd.start()
+    except (SshdUnavailable, RuntimeError, OSError, subprocess.CalledProcessError) as err:
+        sshd.stop()
+        _cannot_run(f"libvirt over ssh: {err}")
+    path = "system" if hypervisor.daemon.root else "session"
+    yield sshd.uri(str(hypervisor.daemon.socket), path)
+    sshd.stop()

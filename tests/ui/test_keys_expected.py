@@ -7,7 +7,7 @@ import pytest
 
 from kvmtui.screens.confirm import ConfirmScreen
 from kvmtui.screens.details import DomainDetailsScreen
-from kvmtui.screens.host import HostScreen
+from kvmtui.screens.hosts import HostsScreen
 from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.screens.snapshot_dialogs import CreateSnapshotScreen
 from kvmtui.screens.snapshots import SnapshotScreen
@@ -43,7 +43,7 @@ def assert_footer_whole(app) -> None:
 # -- the footer --------------------------------------------------------------------------------
 
 VM_SCREENS = [("enter", DomainDetailsScreen), ("t", SnapshotScreen),
-              ("x", PerformanceScreen), ("H", HostScreen)]
+              ("x", PerformanceScreen), ("H", HostsScreen)]
 
 
 @pytest.mark.parametrize("width", [80, 60])

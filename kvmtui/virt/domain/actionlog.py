@@ -18,7 +18,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from kvmtui.virt.domain import snapshots as snaps
-from kvmtui.virt.models import Change, ConnectionChanged, ConnectionStatus, DomainEvent, DomainKey
+from kvmtui.virt.models import (
+    Change,
+    ConnectionChanged,
+    ConnectionRemoved,
+    ConnectionStatus,
+    DomainEvent,
+    DomainKey,
+)
 from kvmtui.virt.session.uris import display_uri, host_label
 
 # Destructive actions: each must have been confirmed by an explicit answer.
@@ -163,6 +170,8 @@ class ActionLog:
         self.version = 0         # goes up with every change: a new entry or an action's end
         self._seq = itertools.count(1)
         self._listeners: list[Callable[[], None]] = []
+        # a host that keeps failing the same way is logged once, not at every retry
+        self._last_failure: dict[str, str] = {}
 
     def start(self, key: DomainKey, vm: str, action: str, *, confirmed: bool,
               snapshot: str | None = None, detail: str = "") -> ActionRecord:
@@ -185,12 +194,25 @@ class ActionLog:
             problem = any(w in change.detail for w in _PROBLEM_WORDS)
             self._keep(change.key.uri, change.name, words, "", problem)
         elif isinstance(change, ConnectionChanged):
-            if change.status is ConnectionStatus.CONNECTED:
-                self._keep(change.uri, "", "connection back", change.reason, False)
-            elif change.status is ConnectionStatus.DISCONNECTED:
-                # the reconnect loop reports each failed attempt as "retry N: libvirt's words"
-                what = "reconnect failed" if change.reason.startswith("retry ") else "connection lost"
-                self._keep(change.uri, "", what, change.reason, True)
+            self._connection(change)
+        elif isinstance(change, ConnectionRemoved):
+            self._last_failure.pop(change.uri, None)
+            self._keep(change.uri, "", "host removed", "by the user; nothing on it changed",
+                       False)
+
+    def _connection(self, change: ConnectionChanged) -> None:
+        status = change.status
+        if status is ConnectionStatus.CONNECTED:
+            self._last_failure.pop(change.uri, None)
+            what = "connected" if change.reason == "connected" else "connection back"
+            self._keep(change.uri, "", what, change.reason, False)
+        elif status is ConnectionStatus.DISCONNECTED:
+            # the reconnect loop reports each failed attempt as "retry N: libvirt's words"
+            what = "reconnect failed" if change.reason.startswith("retry ") else "connection lost"
+            self._keep(change.uri, "", what, change.reason, True)
+        elif status.failed and self._last_failure.get(change.uri) != change.reason:
+            self._last_failure[change.uri] = change.reason
+            self._keep(change.uri, "", f"connect {status.value}", change.reason, True)
 
     def entries(self) -> Iterator[LogEntry]:
         """Actions and events merged, newest first."""

@@ -1,8 +1,10 @@
 """The stats sampler: one getAllDomainStats call per connection per tick, rates from deltas.
 
-The sampler thread reads every connection, turns each record into a RawSample, lets the
-connection's RateTracker add rates, and hands a StatsTick to `on_tick`. The next tick is armed
-only after the last one finished; when a tick overruns, the missed ones are skipped, not queued.
+The sampler's clock kicks one lane per connection each interval (lanes.py), so hosts are read
+side by side and a slow host skips its own ticks without stretching anyone else's. Each lane
+turns each record into a RawSample, lets the connection's RateTracker add rates, and hands a
+StatsTick to `on_tick`. When a connection's tick overruns, its missed ones are skipped, not
+queued.
 A tick that fails in any way reaches `on_tick` with its error, and sampling goes on.
 KVM exit counters come from libvirt's per-vCPU stats (any URI); for a local domain whose record
 has none, from KVM's debugfs (matched by QEMU process id); else the sample says why there are none.
@@ -13,6 +15,7 @@ sample then says why debugfs could not be used.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import threading
 import time
@@ -31,6 +34,8 @@ from kvmtui.virt.models import (
 )
 from kvmtui.virt.perf import kvmstat
 from kvmtui.virt.perf.exitnames import reason_key
+from kvmtui.virt.perf.lanes import Lane
+from kvmtui.virt.perf.node import NodeSampler
 from kvmtui.virt.perf.qemuproc import QemuProcesses
 from kvmtui.virt.perf.rates import RateTracker
 from kvmtui.virt.session.errors import libvirt_message
@@ -154,7 +159,11 @@ class StatsSampler:
         self._wake = threading.Condition()
         self._stopped = False
         self._thread: threading.Thread | None = None
+        self._lanes: dict[int, Lane] = {}  # by id() of the connection object
         self.ticks = 0
+        # screens showing host figures (the hosts overview): while any, ticks carry them
+        self.node_watchers = 0
+        self.node = NodeSampler()
 
     # -- the interval ----------------------------------------------------------------------
 
@@ -187,36 +196,67 @@ class StatsSampler:
         while not self._stopped:
             started = time.monotonic()
             try:
-                for tick in self.sample_once():
-                    self._on_tick(tick)
+                self._kick_lanes()
             except Exception:  # noqa: BLE001 - the figures must keep coming
-                # sample_once puts its own failures in the ticks; one from listing the
-                # connections or from on_tick has nowhere to go, and the next tick may succeed
+                # listing the connections failed (a bug): the next tick may succeed
                 pass
             with self._wake:
                 interval = self._interval
-                # the first slot after the tick finished: overrun ticks are skipped, not queued
-                slots = max(1, math.ceil((time.monotonic() - started) / interval))
-                deadline = started + slots * interval
+                deadline = started + interval
                 while not self._stopped and interval == self._interval:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         break
                     self._wake.wait(remaining)
+        for lane in self._lanes.values():
+            lane.stop()
+
+    def _kick_lanes(self) -> None:
+        """Each connection samples on its own lane (lanes.py); a lane still busy skips."""
+        connections = list(self._connections())
+        wanted = {id(c): c for c in connections}
+        for ident in [i for i in self._lanes if i not in wanted]:
+            # its host was removed, or is not connected now: when it is back, its counters
+            # may have started again, so no rate spans the gap
+            gone = self._lanes.pop(ident)
+            gone.stop()
+            self._trackers.pop(gone.uri, None)
+            self.node.forget(gone.uri)
+        for ident, connection in wanted.items():
+            lane = self._lanes.get(ident)
+            if lane is None:
+                lane = self._lanes[ident] = Lane(
+                    f"stats {connection.uri}", connection.uri,
+                    functools.partial(self._tick, connection))
+            lane.kick()
+
+    def _tick(self, connection) -> None:
+        self._on_tick(self._sample_safely(connection))
+        with self._wake:
+            self.ticks += 1  # connection samples delivered, for whoever waits for fresh ones
 
     # -- sampling --------------------------------------------------------------------------
 
     def sample_once(self) -> list[StatsTick]:
-        ticks = []
-        for connection in self._connections():
-            started = time.monotonic()
-            try:
-                ticks.append(self.sample_connection(connection))
-            except Exception as err:  # noqa: BLE001 - a bad record or a bug: said, not fatal
-                ticks.append(StatsTick(connection.uri, {}, time.monotonic() - started, 1,
-                                       f"sampling failed: {type(err).__name__}: {err}"))
+        """Every connection, one after the other, on the caller's thread (scripts, benchmarks)."""
+        ticks = [self._sample_safely(connection) for connection in self._connections()]
         self.ticks += 1
         return ticks
+
+    def _sample_safely(self, connection) -> StatsTick:
+        started = time.monotonic()
+        try:
+            tick = self.sample_connection(connection)
+        except Exception as err:  # noqa: BLE001 - a bad record or a bug: said, not fatal
+            return StatsTick(connection.uri, {}, time.monotonic() - started, 1,
+                             f"sampling failed: {type(err).__name__}: {err}")
+        if self.node_watchers and not tick.error:
+            try:
+                node = self.node.sample(connection.uri, connection.conn)
+            except Exception:  # noqa: BLE001 - the domains' figures stand without the host's
+                node = None
+            tick = dataclasses.replace(tick, node=node, libvirt_calls=tick.libvirt_calls + 2)
+        return tick
 
     def sample_connection(self, connection) -> StatsTick:
         started = time.monotonic()

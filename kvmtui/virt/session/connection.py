@@ -1,16 +1,20 @@
-"""One libvirt connection: open, events, keepalive, close callback, reconnect, domain summaries.
+"""One libvirt connection: open (in the background, retrying), keepalive, close callback,
+reconnect. Its events and domain reads are DomainSource's (domain_source.py).
 
 Threads involved:
-- the libvirt event thread runs our callbacks; they only translate to small dataclasses;
-- a per-connection refresher thread re-reads the domains that events named (one summary each,
-  coalesced, so a burst of events costs one read per domain, not one per event);
+- a connect thread (`start`), until the host first answers: each failed attempt is reported
+  (refused or unreachable, with libvirt's words and when the next try is), then retried;
+- the libvirt event thread runs the callbacks; they only translate to small dataclasses;
+- a per-connection refresher thread re-reads the domains that events named;
 - a reconnect thread, only while the connection is lost.
+A host that never answers blocks only its own connect thread: libvirt's remote driver waits
+in the calling thread, and every other connection and the event loop go on.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
+import time
 from collections.abc import Callable
 
 import libvirt
@@ -19,26 +23,22 @@ from kvmtui.virt.models import (
     Change,
     ConnectionChanged,
     ConnectionStatus,
-    DomainEvent,
-    DomainKey,
-    DomainRemoved,
     DomainsReloaded,
-    DomainState,
-    DomainSummary,
-    DomainUpdated,
 )
 from kvmtui.virt.session import eventnames
-from kvmtui.virt.session.errors import is_no_domain, libvirt_message
+from kvmtui.virt.session.domain_source import DomainSource
+from kvmtui.virt.session.errors import failure_status, libvirt_message
 from kvmtui.virt.session.eventloop import ensure_event_loop
-from kvmtui.virt.session.uris import host_label
+from kvmtui.virt.session.uris import host_label, version_text
 
-KEEPALIVE_INTERVAL_S = 2
-KEEPALIVE_COUNT = 3
 # Waits before each reconnect attempt; the last one repeats for as long as the host is away.
 # A failed attempt is one refused connect (over SSH, one short-lived ssh), cheap enough to
 # repeat every second for as long as it takes, while a longer gap is time a daemon that is back
 # sits unnoticed.
 RECONNECT_BACKOFF_S = (0.25, 0.5, 1.0)
+# A host never reached yet is more likely down for a while (or mistyped) than restarting:
+# retried less and less often, up to every 30 s ('r' in the hosts overview retries at once).
+FIRST_CONNECT_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 
 
 def reconnect_delay(attempt: int) -> float:
@@ -46,45 +46,61 @@ def reconnect_delay(attempt: int) -> float:
     return RECONNECT_BACKOFF_S[min(attempt, len(RECONNECT_BACKOFF_S) - 1)]
 
 
-class Connection:
-    """A libvirt connection to one URI, read-write or read-only."""
+def first_connect_delay(failures: int) -> float:
+    """Seconds to wait after the `failures`-th failed first connect (1 is the first)."""
+    return FIRST_CONNECT_BACKOFF_S[min(failures, len(FIRST_CONNECT_BACKOFF_S)) - 1]
 
-    def __init__(self, uri: str, *, readonly: bool = False,
-                 on_change: Callable[[Change], None] = lambda change: None) -> None:
+
+class Connection(DomainSource):
+    """A libvirt connection to one URI, read-write or read-only, named as the user named it."""
+
+    def __init__(self, uri: str, *, readonly: bool = False, name: str = "",
+                 on_change: Callable[[Change], None] = lambda change: None,
+                 prepare: Callable[[libvirt.virConnect], None] | None = None) -> None:
         self.uri = uri
         self.readonly = readonly
-        self.host = host_label(uri)
+        self.named = bool(name)
+        self.host = name or host_label(uri)
         self.status = ConnectionStatus.CONNECTING
+        self.state = ConnectionChanged(uri, ConnectionStatus.CONNECTING, "", time.monotonic())
+        self.versions: tuple[str, str] | None = None  # (libvirt, hypervisor), once connected
+        # the last failure: libvirt's error, and whether it came from listing the domains of
+        # a connection that opened (else from opening it); start-up words it in one line
+        self.last_error: libvirt.libvirtError | None = None
+        self.failed_listing = False
         self._on_change = on_change
+        self._prepare = prepare  # run on each new connection before listing (the demo lab)
         self._conn: libvirt.virConnect | None = None
-        self._callback_ids: list[int] = []
-        self._known: dict[str, DomainSummary] = {}
-        self._pending: dict[str, None] = {}
-        self._wake = threading.Condition()
+        self._init_source()
         self._closing = False
-        self._refresher: threading.Thread | None = None
         # Who owns self._conn (close() or the reconnect thread) is decided under this lock,
         # so a connection is released exactly once.
         self._lock = threading.Lock()
-        self._closed = threading.Event()  # wakes a reconnect wait when close() is called
+        self._nudge = threading.Event()  # wakes a retry wait: close(), or "retry now"
         self._reconnecting = False
         self._lost: libvirt.virConnect | None = None  # closed under the running reconnect loop
 
     # -- lifetime -----------------------------------------------------------------------
 
     def open(self) -> None:
-        """Open the connection (raises libvirt.libvirtError) and subscribe to its events."""
+        """Open the connection now (raises libvirt.libvirtError) and subscribe to its events."""
         ensure_event_loop()
-        self._conn = self._open_raw()
-        if not self.uri:  # libvirt chose its default: from now on we name it as libvirt does
-            self.uri = self._conn.getURI()
-            self.host = host_label(self.uri)
-        self._subscribe(self._conn)
-        self.status = ConnectionStatus.CONNECTED
-        if self._refresher is None:
-            self._refresher = threading.Thread(
-                target=self._refresh_loop, name=f"refresh {self.host}", daemon=True)
-            self._refresher.start()
+        conn = self._open_raw()
+        self._adopt(conn)
+        # said to nobody: whoever called open() knows, and a UI attached later takes the state
+        self.state = ConnectionChanged(self.uri, ConnectionStatus.CONNECTED, "connected",
+                                       time.monotonic())
+        self._start_refresher()
+
+    def start(self) -> None:
+        """Connect in the background, retrying until connected or closed; never raises."""
+        ensure_event_loop()
+        threading.Thread(target=self._first_connect, name=f"connect {self.host}",
+                         daemon=True).start()
+
+    def retry_now(self) -> None:
+        """Cut a failed connection's wait short."""
+        self._nudge.set()
 
     def _open_raw(self) -> libvirt.virConnect:
         uri = self.uri or None
@@ -92,11 +108,35 @@ class Connection:
             return libvirt.openReadOnly(uri)
         return libvirt.open(uri)
 
+    def _adopt(self, conn: libvirt.virConnect) -> bool:
+        """Make `conn` this connection's, subscribed; False (and released) when closed meanwhile."""
+        if not self.uri:  # libvirt chose its default: from now on we name it as libvirt does
+            self.uri = conn.getURI()
+            if not self.named:
+                self.host = host_label(self.uri)
+        self._subscribe(conn)
+        with self._lock:
+            closing = self._closing
+            if not closing:
+                self._conn = conn
+        if closing:
+            self._release(conn)
+            return False
+        self.versions = _versions(conn)
+        self.status = ConnectionStatus.CONNECTED
+        return True
+
+    def _set_state(self, status: ConnectionStatus, reason: str = "",
+                   retry_at: float | None = None) -> None:
+        self.status = status
+        self.state = ConnectionChanged(self.uri, status, reason, time.monotonic(), retry_at)
+        self._emit(self.state)
+
     def close(self) -> None:
         with self._lock:
             self._closing = True
             conn, self._conn = self._conn, None
-        self._closed.set()
+        self._nudge.set()
         with self._wake:
             self._wake.notify_all()
         if conn is not None:
@@ -125,94 +165,71 @@ class Connection:
         except libvirt.libvirtError:
             pass
 
-    @property
-    def conn(self) -> libvirt.virConnect:
-        if self._conn is None or self.status is not ConnectionStatus.CONNECTED:
-            raise libvirt.libvirtError(f"not connected to {self.uri}")
-        return self._conn
+    def _wait_retry(self, seconds: float) -> bool:
+        """Wait before the next attempt; False when the connection was closed meanwhile."""
+        self._nudge.wait(seconds)
+        self._nudge.clear()
+        return not self._closing
 
-    # -- events -------------------------------------------------------------------------
+    # -- the first connect ----------------------------------------------------------------
 
-    def _subscribe(self, conn: libvirt.virConnect) -> None:
-        try:
-            conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
-        except libvirt.libvirtError:
-            pass  # local drivers (test://, qemu:/// with no daemon) have no keepalive
-        try:
-            conn.registerCloseCallback(self._on_close, None)
-        except libvirt.libvirtError:
-            pass  # drivers without a socket cannot be closed under us
-        handlers = {
-            libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE: self._on_lifecycle,
-            libvirt.VIR_DOMAIN_EVENT_ID_REBOOT: self._on_reboot,
-            libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED: self._on_device_added,
-            libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED: self._on_device_removed,
-            libvirt.VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE: self._on_agent,
-            libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED: self._on_job_completed,
-            libvirt.VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE: self._on_balloon,
-        }
-        for event_id, handler in handlers.items():
+    def _first_connect(self) -> None:
+        failures = 0
+        while not self._closing:
+            self._set_state(ConnectionStatus.CONNECTING,
+                            f"attempt {failures + 1}" if failures else "")
             try:
-                self._callback_ids.append(conn.domainEventRegisterAny(None, event_id, handler, None))
-            except libvirt.libvirtError:
-                pass  # an older daemon may not know every event id; the rest still work
+                conn = self._open_raw()
+            except libvirt.libvirtError as err:
+                self.last_error, self.failed_listing = err, False
+                failures += 1
+                delay = first_connect_delay(failures)
+                if self._closing:
+                    return
+                self._set_state(failure_status(err), libvirt_message(err),
+                                time.monotonic() + delay)
+                if not self._wait_retry(delay):
+                    return
+                continue
+            if not self._adopt(conn):
+                return
+            if self._list_and_announce(conn, "connected"):
+                self._start_refresher()
+                return
+            failures += 1
+            if not self._wait_retry(first_connect_delay(failures)):
+                return
 
-    def _key(self, dom: libvirt.virDomain) -> DomainKey:
-        return DomainKey(self.uri, dom.UUIDString())
-
-    def _emit(self, change: Change) -> None:
+    def _list_and_announce(self, conn: libvirt.virConnect, words: str) -> bool:
+        """List the new connection's domains and say it is up; False when that failed (the
+        connection is then released)."""
         try:
-            self._on_change(change)
-        except Exception:  # noqa: BLE001 - a receiver's bug must not kill libvirt's thread
-            pass
+            if self._prepare is not None and not self.readonly:
+                self._prepare(conn)
+            summaries = self.list_summaries()
+        except libvirt.libvirtError as err:
+            self.last_error, self.failed_listing = err, True
+            with self._lock:
+                mine = self._conn is conn
+                if mine:
+                    self._conn = None
+            if mine:
+                self._release(conn)  # lost again at once: its callbacks must not pile up
+            self._set_state(ConnectionStatus.DISCONNECTED, libvirt_message(err))
+            return False
+        self._emit(DomainsReloaded(self.uri, tuple(summaries)))
+        self._set_state(ConnectionStatus.CONNECTED, words)
+        return True
 
-    def _on_lifecycle(self, _conn, dom, event: int, detail: int, _opaque) -> None:
-        key = self._key(dom)
-        self._emit(DomainEvent(key, dom.name(), "lifecycle",
-                               eventnames.lifecycle_words(event, detail), lifecycle=event))
-        # The event already says the new state: show it now, then re-read the rest (the
-        # re-read costs a few round trips, which on a busy link is what a user would wait for).
-        known = self._known.get(key.uuid)
-        state = eventnames.LIFECYCLE_STATES.get(event)
-        if known is not None and state is not None:
-            dom_id = dom.ID()  # carried by the event itself: no round trip
-            implied = dataclasses.replace(
-                known, state=DomainState(state), id=dom_id if dom_id >= 0 else None,
-                managed_save=eventnames.leaves_managed_save(event, detail, known.managed_save))
-            self._known[key.uuid] = implied
-            self._emit(DomainUpdated(implied))
-        self.request_refresh(key.uuid)
-
-    def _on_reboot(self, _conn, dom, _opaque) -> None:
-        key = self._key(dom)
-        self._emit(DomainEvent(key, dom.name(), "reboot", "rebooted"))
-        self.request_refresh(key.uuid)
-
-    def _on_device_added(self, _conn, dom, alias: str, _opaque) -> None:
-        self._emit(DomainEvent(self._key(dom), dom.name(), "device-added", alias))
-
-    def _on_device_removed(self, _conn, dom, alias: str, _opaque) -> None:
-        self._emit(DomainEvent(self._key(dom), dom.name(), "device-removed", alias))
-
-    def _on_agent(self, _conn, dom, state: int, _reason: int, _opaque) -> None:
-        self._emit(DomainEvent(self._key(dom), dom.name(), "agent",
-                               eventnames.AGENT_STATES.get(state, str(state))))
-
-    def _on_job_completed(self, _conn, dom, _params, _opaque) -> None:
-        self._emit(DomainEvent(self._key(dom), dom.name(), "job", "completed"))
-
-    def _on_balloon(self, _conn, dom, _actual: int, _opaque) -> None:
-        self.request_refresh(dom.UUIDString())
+    # -- losing it and reconnecting -------------------------------------------------------
 
     def _on_close(self, conn, reason: int, _opaque) -> None:
         if self._closing or reason == libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT:
             return
-        self.status = ConnectionStatus.DISCONNECTED
-        self._emit(ConnectionChanged(self.uri, ConnectionStatus.DISCONNECTED,
-                                     eventnames.CLOSE_REASONS.get(reason, "closed")))
+        self._set_state(ConnectionStatus.DISCONNECTED,
+                        eventnames.CLOSE_REASONS.get(reason, "closed"),
+                        time.monotonic() + reconnect_delay(0))
         self._start_reconnect(conn)
-
-    # -- reconnect ----------------------------------------------------------------------
 
     def _start_reconnect(self, lost: libvirt.virConnect) -> None:
         with self._lock:
@@ -237,121 +254,35 @@ class Connection:
                 if self._closing or self._lost is not self._conn:
                     self._reconnecting = False
                     return
-            self.status = ConnectionStatus.DISCONNECTED
-            self._emit(ConnectionChanged(self.uri, ConnectionStatus.DISCONNECTED, "closed"))
+            self._set_state(ConnectionStatus.DISCONNECTED, "closed",
+                            time.monotonic() + reconnect_delay(0))
 
     def _reconnect(self) -> None:
         """Try until connected and listed, or closed."""
         attempt = 0
-        while not self._closed.wait(reconnect_delay(attempt)):
+        while self._wait_retry(reconnect_delay(attempt)):
             attempt += 1
             try:
                 conn = self._open_raw()
             except libvirt.libvirtError as err:
-                self._emit(ConnectionChanged(self.uri, ConnectionStatus.DISCONNECTED,
-                                             f"retry {attempt}: {libvirt_message(err)}"))
+                self._set_state(ConnectionStatus.DISCONNECTED,
+                                f"retry {attempt}: {libvirt_message(err)}",
+                                time.monotonic() + reconnect_delay(attempt))
                 continue
-            self._subscribe(conn)
-            with self._lock:
-                closing = self._closing
-                if not closing:
-                    self._conn = conn
-            if closing:  # close() ran while this attempt was connecting
-                self._release(conn)
+            if not self._adopt(conn):
                 return
-            self.status = ConnectionStatus.CONNECTED
-            try:
-                summaries = self.list_summaries()
-            except libvirt.libvirtError:
-                self.status = ConnectionStatus.DISCONNECTED
-                with self._lock:
-                    mine = self._conn is conn
-                    if mine:
-                        self._conn = None
-                if mine:
-                    self._release(conn)  # lost again at once: its callbacks must not pile up
-                continue
-            self._emit(DomainsReloaded(self.uri, tuple(summaries)))
-            self._emit(ConnectionChanged(self.uri, ConnectionStatus.CONNECTED, "reconnected"))
-            return
+            if self._list_and_announce(conn, "reconnected"):
+                return
 
-    # -- reading domains ----------------------------------------------------------------
 
-    def list_summaries(self) -> list[DomainSummary]:
-        """Every domain of this connection, active and inactive, as `virsh list --all` sees them."""
-        conn = self.conn
-        domains = conn.listAllDomains(0)
-        autostart = self._uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
-        persistent = self._uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT)
-        managed = self._uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE)
-        summaries = []
-        for dom in domains:
-            uuid = dom.UUIDString()
-            try:
-                summaries.append(self._summarize(dom, uuid in autostart, uuid in persistent,
-                                                 uuid in managed))
-            except libvirt.libvirtError as err:
-                if not is_no_domain(err):  # undefined between the list and the read: skip it
-                    raise
-        return summaries
-
-    @staticmethod
-    def _uuids(conn: libvirt.virConnect, flag: int) -> set[str]:
-        # One filtered list per flag instead of one call per domain per property.
-        return {dom.UUIDString() for dom in conn.listAllDomains(flag)}
-
-    def summary(self, uuid: str) -> DomainSummary | None:
-        """The domain's current summary, or None when it no longer exists."""
+def _versions(conn: libvirt.virConnect) -> tuple[str, str] | None:
+    """(libvirt's version, the hypervisor and its version), as virsh version words them."""
+    try:
+        libvirt_version = version_text(conn.getLibVersion())
+        kind = conn.getType()
         try:
-            dom = self.conn.lookupByUUIDString(uuid)
-            return self._summarize(dom, bool(dom.autostart()), bool(dom.isPersistent()),
-                                   bool(dom.hasManagedSaveImage(0)))
-        except libvirt.libvirtError as err:
-            if is_no_domain(err):
-                return None
-            raise
-
-    def _summarize(self, dom: libvirt.virDomain, autostart: bool, persistent: bool,
-                   managed_save: bool) -> DomainSummary:
-        state, max_mem, mem, vcpus, _cpu_time = dom.info()
-        dom_id = dom.ID()
-        uuid = dom.UUIDString()
-        summary = DomainSummary(
-            key=DomainKey(self.uri, uuid), name=dom.name(),
-            id=dom_id if dom_id >= 0 else None, state=DomainState.coerce(state),
-            vcpus=vcpus, memory_kib=mem, max_memory_kib=max_mem, autostart=autostart,
-            persistent=persistent, managed_save=managed_save, host=self.host)
-        self._known[uuid] = summary
-        return summary
-
-    def lookup(self, uuid: str) -> libvirt.virDomain:
-        return self.conn.lookupByUUIDString(uuid)
-
-    # -- refresher ----------------------------------------------------------------------
-
-    def request_refresh(self, uuid: str) -> None:
-        """Ask for the domain to be re-read off the event thread; repeated asks coalesce."""
-        with self._wake:
-            self._pending[uuid] = None
-            self._wake.notify()
-
-    def _refresh_loop(self) -> None:
-        while not self._closing:
-            with self._wake:
-                while not self._pending and not self._closing:
-                    self._wake.wait()
-                batch = list(self._pending)
-                self._pending.clear()
-            for uuid in batch:
-                self._refresh_one(uuid)
-
-    def _refresh_one(self, uuid: str) -> None:
-        try:
-            summary = self.summary(uuid)
+            return libvirt_version, f"{kind} {version_text(conn.getVersion())}"
         except libvirt.libvirtError:
-            return  # lost connection: the close callback reports it and the reload fixes rows
-        if summary is None:
-            gone = self._known.pop(uuid, None)
-            self._emit(DomainRemoved(DomainKey(self.uri, uuid), gone.name if gone else uuid))
-        else:
-            self._emit(DomainUpdated(summary))
+            return libvirt_version, kind  # the test driver has no version of its own
+    except libvirt.libvirtError:
+        return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import libvirt
 
+from kvmtui.virt.models import ConnectionStatus
+
 
 def libvirt_message(err: BaseException) -> str:
     """libvirt's own message, without the 'libvirtError:' decoration."""
@@ -69,3 +71,20 @@ def is_no_domain(err: BaseException) -> bool:
     return (isinstance(err, libvirt.libvirtError)
             and err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN)
 
+
+
+_REFUSALS = ("connection refused", "permission denied", "authentication", "access denied",
+             "not authorized", "host key verification failed",
+             # a local socket nobody listens on: the daemon is not running there
+             "no such file or directory")
+
+
+def failure_status(err: BaseException) -> ConnectionStatus:
+    """Whether a failed connect was refused (the host answered no: closed port, no daemon on its
+    socket, auth) or the host was unreachable (no route, no name, ssh could not get through…)."""
+    if access_hint(err) == PERMISSION_HINT:
+        return ConnectionStatus.REFUSED
+    text = libvirt_message(err).lower()
+    if any(words in text for words in _REFUSALS):
+        return ConnectionStatus.REFUSED
+    return ConnectionStatus.UNREACHABLE

@@ -1,0 +1,48 @@
+"""One sampling thread per connection, so a slow or hung host cannot stretch another's tick.
+
+The sampler's clock kicks every lane once per interval. A lane still busy with its last tick
+skips the kick: a slow host ticks at the pace it can, and its ticks are never queued.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+
+class Lane:
+    """Runs `work` on its own thread each time it is kicked, one run at a time."""
+
+    def __init__(self, name: str, uri: str, work: Callable[[], None]) -> None:
+        self.uri = uri
+        self._work = work
+        self._go = threading.Event()
+        self._stopped = False
+        self.busy = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def kick(self) -> bool:
+        """Start a run; False (and nothing started) while the last one is still running."""
+        if self.busy:
+            return False
+        self.busy = True
+        self._go.set()
+        return True
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._go.set()
+
+    def _run(self) -> None:
+        while True:
+            self._go.wait()
+            self._go.clear()
+            if self._stopped:
+                return
+            try:
+                self._work()
+            except Exception:  # noqa: BLE001 - the next kick may succeed; this thread must live
+                pass
+            finally:
+                self.busy = False

@@ -1,0 +1,443 @@
+"""The config file, $XDG_CONFIG_HOME/kvmtui/config.toml: defaults for the command-line
+options and the hosts to connect to.
+
+Every complaint is one line naming the file and, where it can, the line: tomllib keeps no
+positions for values, so a small locator finds them in the text. Adding or removing a host
+edits the text rather than re-writing it, so the user's comments and layout survive; each
+edit is parsed before it is written and read back after, and a file that would not read as
+intended is left as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import stat
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from kvmtui.virt.session.uris import host_label
+
+# The same bounds as MIN_INTERVAL_S/MAX_INTERVAL_S in kvmtui/virt/perf/stats.py: they are
+# repeated because virt.session must not import virt.perf.
+REFRESH_RANGE_S = (0.2, 3600.0)
+SHUTDOWN_TIMEOUT_RANGE_S = (1.0, 86400.0)
+
+_SETTINGS = ("refresh", "shutdown_timeout", "hosts")
+_HOST_KEYS = ("name", "uri", "readonly")
+_RANGES = {"refresh": REFRESH_RANGE_S, "shutdown_timeout": SHUTDOWN_TIMEOUT_RANGE_S}
+_URI_EXAMPLE = "qemu+ssh://root@kvm1/system"
+
+
+@dataclass(frozen=True, slots=True)
+class HostEntry:
+    name: str
+    uri: str
+    readonly: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """What the file says; None and () mean the file does not set it."""
+
+    path: Path
+    refresh: float | None = None
+    shutdown_timeout: float | None = None
+    hosts: tuple[HostEntry, ...] = ()
+    exists: bool = False
+
+
+class ConfigError(Exception):
+    """One printable line: 'kvmtui: /abs/config.toml, line 7: what is wrong'."""
+
+    def __init__(self, path: Path, what: str, line: int | None = None,
+                 column: int | None = None) -> None:
+        where = os.path.abspath(path)
+        if line is not None:
+            where += f", line {line}"
+            if column is not None:
+                where += f", column {column}"
+        # a path or a key may hold a newline; the message must still print as one line
+        super().__init__(" ".join(f"kvmtui: {where}: {what}".splitlines()))
+        self.what = what
+        self.line = line
+
+
+def default_config_path(env: Mapping[str, str] = os.environ) -> Path:
+    """$XDG_CONFIG_HOME/kvmtui/config.toml, else ~/.config/kvmtui/config.toml."""
+    xdg = env.get("XDG_CONFIG_HOME", "")
+    if xdg and os.path.isabs(xdg):  # the XDG spec says a relative one is to be ignored
+        base = Path(xdg)
+    else:
+        home = env.get("HOME")
+        base = (Path(home) if home else Path.home()) / ".config"
+    return base / "kvmtui" / "config.toml"
+
+
+def load_config(path: Path, *, required: bool = False) -> Config:
+    """The file's settings; a missing file is an empty Config unless the user named it."""
+    text = _read(path)
+    if text is None:
+        if required:
+            raise ConfigError(path, "no such file")
+        return Config(path)
+    return _parse(path, text)
+
+
+def append_host(path: Path, entry: HostEntry) -> None:
+    """Add a [[hosts]] block at the end of the file, creating the file if need be."""
+    old_text = _read(path)
+    old = _parse(path, old_text or "")
+    if _inline_hosts(old_text or ""):
+        raise ConfigError(path, "cannot add it: hosts is not written as [[hosts]] tables; "
+                                "edit the file by hand")
+    newline = "\r\n" if "\r\n" in (old_text or "") else "\n"
+    block = newline.join(["[[hosts]]", f"name = {_toml_string(entry.name)}",
+                          f"uri = {_toml_string(entry.uri)}",
+                          f"readonly = {'true' if entry.readonly else 'false'}", ""])
+    kept = (old_text or "").rstrip()
+    new_text = kept + newline * 2 + block if kept else block
+    expected = _replace(old, hosts=(*old.hosts, entry))
+    _commit(path, old_text, new_text, expected, "cannot add it")
+
+
+def remove_host(path: Path, uri: str) -> bool:
+    """Take out the [[hosts]] block whose uri is `uri`; False when the file has none."""
+    text = _read(path)
+    if text is None:
+        return False
+    old = _parse(path, text)
+    index = next((i for i, host in enumerate(old.hosts) if host.uri == uri), None)
+    if index is None:
+        return False
+    lines = text.splitlines(keepends=True)
+    span = None if _inline_hosts(text) else _host_block(lines, index)
+    if span is None:
+        raise ConfigError(path, "cannot remove it: hosts is not written as [[hosts]] tables; "
+                                "edit the file by hand")
+    start, end = span
+    new_text = "".join(lines[:start] + lines[end:])
+    if start == 0:  # the block opened the file: do not leave it starting with blank lines
+        new_text = new_text.lstrip("\r\n")
+    expected = _replace(old, hosts=old.hosts[:index] + old.hosts[index + 1:])
+    _commit(path, text, new_text, expected, "cannot remove it")
+    return True
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+def _read(path: Path) -> str | None:
+    """The file's text, or None when there is no file."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise ConfigError(path, f"cannot read it: {_os_words(err)}") from None
+    try:
+        return data.decode("utf-8-sig")  # an editor's byte-order mark is not an error
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise ConfigError(path, f"not UTF-8 text (byte 0x{data[err.start]:02x})", line) from None
+
+
+def _parse(path: Path, text: str) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise _syntax_error(path, str(err)) from None
+    return _Reader(path, text).config(data)
+
+
+def _syntax_error(path: Path, message: str) -> ConfigError:
+    """tomllib's 'Invalid value (at line 3, column 11)' as '..., line 3, column 11: invalid value'."""
+    found = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", message, re.DOTALL)
+    if found:
+        return ConfigError(path, _lower_first(found[1]), int(found[2]), int(found[3]))
+    found = re.fullmatch(r"(.*) \(at end of document\)", message, re.DOTALL)
+    if found:
+        return ConfigError(path, f"{_lower_first(found[1])} at the end of the file")
+    return ConfigError(path, _lower_first(message))
+
+
+class _Reader:
+    """Turns parsed TOML into a Config; every complaint names the line it is about."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = _Locator(text)
+
+    def fail(self, what: str, line: int | None) -> ConfigError:
+        return ConfigError(self.path, what, line)
+
+    def config(self, data: dict[str, Any]) -> Config:
+        for key in data:
+            if key not in _SETTINGS:
+                raise self.fail(f"unknown setting {key!r} (known: {', '.join(_SETTINGS)})",
+                                self.lines.top(key))
+        return Config(self.path, refresh=self.seconds(data, "refresh"),
+                      shutdown_timeout=self.seconds(data, "shutdown_timeout"),
+                      hosts=self.hosts(data.get("hosts", [])), exists=True)
+
+    def seconds(self, data: dict[str, Any], key: str) -> float | None:
+        if key not in data:
+            return None
+        value, (low, high) = data[key], _RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(f"{key} must be a number of seconds, not {_kind(value)}",
+                            self.lines.top(key))
+        # nan compares false both ways, so it is out of range too
+        if not (math.isfinite(value) and low <= value <= high):
+            raise self.fail(f"{key} = {value!r} is out of range: give {low:g} to {high:g} seconds",
+                            self.lines.top(key))
+        return float(value)
+
+    def hosts(self, value: Any) -> tuple[HostEntry, ...]:
+        if not isinstance(value, list):
+            raise self.fail(f"hosts must be [[hosts]] tables, not {_kind(value)}",
+                            self.lines.top("hosts"))
+        entries: list[HostEntry] = []
+        for index, item in enumerate(value):
+            entry = self.host(index, item)
+            self.check_unique(index, entry, entries, defaulted="name" not in item)
+            entries.append(entry)
+        return tuple(entries)
+
+    def host(self, index: int, item: Any) -> HostEntry:
+        label = f"host {index + 1}"
+        if not isinstance(item, dict):
+            raise self.fail(f"{label} must be a table, not {_kind(item)}", self.lines.top("hosts"))
+        for key in item:
+            if key not in _HOST_KEYS:
+                raise self.fail(f"{label}: unknown key {key!r} (known: {', '.join(_HOST_KEYS)})",
+                                self.lines.host(index, key))
+        if "uri" not in item:
+            raise self.fail(f"{label} has no uri", self.lines.host(index, None))
+        uri, line = item["uri"], self.lines.host(index, "uri")
+        if not isinstance(uri, str):
+            raise self.fail(f"{label}: uri must be a string, not {_kind(uri)}", line)
+        if not _is_uri(uri):
+            raise self.fail(f"{label}: uri {uri!r} is not a libvirt URI (e.g. {_example(uri)})",
+                            line)
+        name, line = item.get("name", host_label(uri)), self.lines.host(index, "name")
+        if not isinstance(name, str):
+            raise self.fail(f"{label}: name must be a string, not {_kind(name)}", line)
+        if not name.strip():
+            raise self.fail(f"{label}: name is empty (leave it out to get {host_label(uri)!r})",
+                            line)
+        readonly = item.get("readonly", False)
+        if not isinstance(readonly, bool):
+            raise self.fail(f"{label}: readonly must be true or false, not {_kind(readonly)}",
+                            self.lines.host(index, "readonly"))
+        return HostEntry(name, uri, readonly)
+
+    def check_unique(self, index: int, entry: HostEntry, earlier: list[HostEntry], *,
+                     defaulted: bool) -> None:
+        label = f"host {index + 1}"
+        for number, other in enumerate(earlier, 1):
+            if other.uri == entry.uri:
+                raise self.fail(f"{label}: uri {entry.uri!r} is already host {number}'s",
+                                self.lines.host(index, "uri"))
+            if other.name == entry.name:
+                # a name taken from the URI was never typed: say where it came from
+                hint = " (from its uri; give it a name)" if defaulted else ""
+                raise self.fail(f"{label}: name {entry.name!r}{hint} is already host {number}'s",
+                                self.lines.host(index, "name"))
+
+
+class _Locator:
+    """Line numbers (1-based) of settings in the text, found by pattern: tomllib has none."""
+
+    _HEADER = re.compile(r"\s*\[\[?\s*[\w\"'-][^\]]*\]\]?\s*(#.*)?")
+    _HOSTS_HEADER = re.compile(r"\s*\[\[\s*(hosts|\"hosts\"|'hosts')\s*\]\]\s*(#.*)?")
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def top(self, key: str) -> int | None:
+        """A top-level key's line: `key =` before the first table, else a `[key]` header."""
+        assigned = _key_pattern(key)
+        for number, line in enumerate(self.lines, 1):
+            if self._HEADER.fullmatch(line):
+                break
+            if assigned.match(line):
+                return number
+        opened = re.compile(rf"\s*\[\[?\s*{_quoted(key)}\s*[\].]")
+        return next((n for n, line in enumerate(self.lines, 1) if opened.match(line)), None)
+
+    def host(self, index: int, key: str | None) -> int | None:
+        """hosts[index]'s key in its [[hosts]] block, else the block's header line."""
+        headers = self.hosts_headers()
+        if index >= len(headers):  # hosts = [{...}] inline: its line is all there is
+            return self.top("hosts")
+        start = headers[index]
+        if key is not None:
+            assigned = _key_pattern(key)
+            for number in range(start + 1, len(self.lines)):
+                if self._HEADER.fullmatch(self.lines[number]):
+                    break
+                if assigned.match(self.lines[number]):
+                    return number + 1
+        return start + 1
+
+    def is_header(self, line: str) -> bool:
+        return bool(self._HEADER.fullmatch(line.rstrip("\r\n")))
+
+    def hosts_headers(self) -> list[int]:
+        return [n for n, line in enumerate(self.lines) if self._HOSTS_HEADER.fullmatch(line)]
+
+
+def _quoted(key: str) -> str:
+    """A key as TOML may spell it: bare, or in either kind of quotes."""
+    bare = re.escape(key)
+    return rf"(?:{bare}|\"{bare}\"|'{bare}')"
+
+
+def _key_pattern(key: str) -> re.Pattern[str]:
+    return re.compile(rf"\s*{_quoted(key)}\s*[=.]")
+
+
+def _inline_hosts(text: str) -> bool:
+    """Whether hosts is written `hosts = [...]`, which a block edit cannot touch."""
+    locator = _Locator(text)
+    return not locator.hosts_headers() and locator.top("hosts") is not None
+
+
+def _is_uri(uri: str) -> bool:
+    # libvirt does not trim, so a stray space would only fail later and less clearly
+    if not uri or uri != uri.strip():
+        return False
+    try:
+        return bool(urlsplit(uri).scheme)
+    except ValueError:  # e.g. an unclosed '[' around an IPv6 address
+        return False
+
+
+def _example(uri: str) -> str:
+    """A bare host name most likely meant ssh to it; anything else gets the stock example."""
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", uri):
+        return f"qemu+ssh://root@{uri}/system"
+    return _URI_EXAMPLE
+
+
+def _kind(value: object) -> str:
+    """A TOML value's kind in words, for 'must be X, not a string'."""
+    kinds = [(bool, "true/false"), (int, "an integer"), (float, "a float"), (str, "a string"),
+             (list, "an array"), (dict, "a table")]
+    return next((word for kind, word in kinds if isinstance(value, kind)), "a date or time")
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _os_words(err: OSError) -> str:
+    return err.strerror or str(err)
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string. JSON's escapes are TOML's, except that TOML also wants DEL escaped,
+    and non-ASCII is kept literal: JSON would write astral characters as surrogate pairs,
+    which TOML refuses."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _replace(config: Config, *, hosts: tuple[HostEntry, ...]) -> Config:
+    return Config(config.path, config.refresh, config.shutdown_timeout, hosts, exists=True)
+
+
+def _host_block(lines: list[str], index: int) -> tuple[int, int] | None:
+    """The lines [start, end) that hold hosts[index]: its header and keys, the comments just
+    above the header, and the blank lines that set it apart from what came before. Comments
+    right above the next header are that header's, and stay."""
+    locator = _Locator("".join(lines))
+    headers = locator.hosts_headers()
+    if index >= len(headers):
+        return None
+    start = headers[index]
+    while start > 0 and lines[start - 1].lstrip().startswith("#"):
+        start -= 1
+    while start > 0 and not lines[start - 1].strip():
+        start -= 1
+    end = next((n for n in range(headers[index] + 1, len(lines)) if locator.is_header(lines[n])),
+               len(lines))
+    if end < len(lines):  # keep the next block's comments and the blank lines before them
+        while end > headers[index] + 1 and lines[end - 1].lstrip().startswith("#"):
+            end -= 1
+        while end > headers[index] + 1 and not lines[end - 1].strip():
+            end -= 1
+    return start, end
+
+
+def _commit(path: Path, old_text: str | None, new_text: str, expected: Config,
+            failure: str) -> None:
+    """Write new_text if it reads as `expected`, then read it back; if that differs, put the
+    old text back. Either way a failure leaves the file as it was."""
+    try:
+        planned = _parse(path, new_text)
+    except ConfigError as err:
+        raise ConfigError(path, f"{failure}: {err.what}") from None
+    if planned != expected:
+        raise ConfigError(path, f"{failure}: the file would read differently after the edit; "
+                                "edit it by hand")
+    _write(path, new_text, failure)
+    try:
+        written = load_config(path)
+    except ConfigError:
+        written = None
+    if written != expected:
+        _restore(path, old_text, failure)
+        raise ConfigError(path, f"{failure}: the file read back differently (changed by "
+                                "something else?); it is left as it was")
+
+
+def _restore(path: Path, old_text: str | None, failure: str) -> None:
+    if old_text is not None:
+        _write(path, old_text, failure)
+        return
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as err:
+        raise ConfigError(path, f"{failure}: {_os_words(err)}") from None
+
+
+def _write(path: Path, text: str, failure: str) -> None:
+    """Replace the file in one step, so a crash leaves the old file or the new one. A symlinked
+    config (dotfile managers) is written through, not replaced by a plain file."""
+    target = Path(os.path.realpath(path))
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError(path, f"{failure}: the text is not valid Unicode") from None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mode = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o600  # it may come to hold user names and host names: the user's alone
+        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.chmod(temp, mode)
+            os.replace(temp, target)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(temp)
+            raise
+    except OSError as err:
+        raise ConfigError(path, f"{failure}: {_os_words(err)}") from None
