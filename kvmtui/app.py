@@ -59,6 +59,8 @@ class KvmApp(App):
         # where a host added in `H` is saved, and removed from
         self.config_path = config_path or default_config_path()
         self.action_log = ActionLog()
+        self.action_log.name_of = lambda uri: (self.fleet.connections[uri].host
+                                               if uri in self.fleet.connections else None)
         # one-way links to the screens: they subscribe while mounted (kvmtui.services)
         self.fleet_feed: Feed[Change] = Feed()
         self.stats_feed: Feed[StatsTick] = Feed()

@@ -47,20 +47,27 @@ LIVE_SHOTS = [
     ("live-list", (100, 30), ["WAIT"] * 6),
     ("performance-kvm", (100, 30), ["home", "x", "WAIT", "WAIT", "WAIT", "WAIT"]),
     ("performance-tcg-80x24", (80, 24), ["end", "x", "WAIT", "WAIT", "WAIT"]),
-    ("host", (100, 34), ["H", "WAIT", "WAIT", "WAIT", "WAIT"]),
+    ("host", (100, 34), ["H", "WAIT", "enter", "WAIT", "WAIT", "WAIT", "WAIT"]),
 ]
+# The private daemon, the demo lab and a port where nothing listens: `H`, the hosts overview.
+HOSTS_SHOT = ("hosts-80x24", (80, 24), ["WAIT", "WAIT", "H", "WAIT", "WAIT", "WAIT", "WAIT"])
+REFUSED_URI = "qemu+tcp://127.0.0.1:1/system"
+
+
+def demo_copy(workdir: Path) -> str:
+    fleet_file = workdir / "demo-fleet.xml"
+    shutil.copyfile(demo_fleet_path(), fleet_file)
+    return f"test://{fleet_file}"
 
 
 async def shoot(name: str, size: tuple[int, int], keys: list[str], workdir: Path,
-                uri: str | None = None) -> None:
-    if uri is None:
-        fleet_file = workdir / "demo-fleet.xml"
-        shutil.copyfile(demo_fleet_path(), fleet_file)
-        uri = f"test://{fleet_file}"
-    fleet = Fleet([uri])
-    fleet.open_all()
-    apply_demo_settings(next(iter(fleet.connections.values())).conn)
-    app = KvmApp(fleet, fleet.list_summaries())
+                uri: str | None = None, more: tuple[str, ...] = ()) -> None:
+    uri = uri or demo_copy(workdir)
+    demos = {u: apply_demo_settings for u in (uri, *more) if u.startswith("test:")}
+    fleet = Fleet([uri, *more], prepare=demos)
+    fleet.start()  # as kvmtui does: each host on its own, the list drawn while they answer
+    fleet.wait_answered(5.0)
+    app = KvmApp(fleet, fleet.summaries())
     try:
         async with app.run_test(size=size) as pilot:
             for key in keys:
@@ -120,6 +127,8 @@ async def live(workdir: Path) -> None:
         conn.close()
         for name, size, keys in LIVE_SHOTS:
             await shoot(name, size, keys, workdir, daemon.uri)
+        name, size, keys = HOSTS_SHOT
+        await shoot(name, size, keys, workdir, daemon.uri, (demo_copy(workdir), REFUSED_URI))
         from build_test_guest import SHELL_WORD, build, default_cache
 
         conn = libvirt.open(daemon.uri)

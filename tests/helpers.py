@@ -4,7 +4,10 @@ presses keys and reads the screen as a user would. Fixtures are in conftest.py."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
+import socket
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -194,3 +197,53 @@ async def put_cursor_on(pilot, screen: SnapshotScreen, name: str) -> None:
 
 def names(dom) -> set[str]:
     return {s.getName() for s in dom.listAllSnapshots(0)}
+
+
+# -- several hosts, connecting in the background ------------------------------------------------
+
+def header_text(app) -> str:
+    """The list's two header lines: counts, then the hosts (and their states), sort, filter."""
+    return str(app.domain_list.query_one("#header").render())
+
+
+@contextlib.contextmanager
+def silent_listener(path: Path):
+    """A unix socket that accepts connections and never answers: a host that hangs.
+
+    Use it as qemu+unix:///system?socket=<path>; libvirt's open waits on it until the socket
+    is closed, at the end of the block, which makes every pending open fail at once.
+    """
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(16)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:  # closed
+                return
+            held.append(client)
+
+    threading.Thread(target=accept, name="silent listener", daemon=True).start()
+    try:
+        yield f"qemu+unix:///system?socket={path}"
+    finally:
+        server.close()
+        for client in held:
+            client.close()
+
+
+def start_app(*hosts, config_path: Path, readonly: bool = False, **app_options) -> KvmApp:
+    """The app as `kvmtui` starts it on several hosts: each connects in the background and the
+    list is drawn at once. hosts: URIs or config HostEntry's. The demo lab's settings are put
+    on test-driver hosts, as --demo does. config_path: where adding and removing hosts saves
+    (never the user's own file). Close app.fleet at the end."""
+    from kvmtui.virt.session.config import HostEntry
+
+    uris = [h.uri if isinstance(h, HostEntry) else h for h in hosts]
+    prepare = {uri: apply_demo_settings for uri in uris if uri.startswith("test:")}
+    fleet = Fleet(hosts, readonly=readonly, prepare=prepare)
+    fleet.start()
+    return KvmApp(fleet, fleet.summaries(), config_path=config_path, **app_options)

@@ -372,3 +372,21 @@ def ssh_uri(hypervisor, tmp_path_factory):
     path = "system" if hypervisor.daemon.root else "session"
     yield sshd.uri(str(hypervisor.daemon.socket), path)
     sshd.stop()
+
+
+@pytest.fixture(scope="module")
+def second_hypervisor(hypervisor, tmp_path_factory):
+    """A second private libvirtd beside `hypervisor`, in its own directory, socket and mount
+    namespace: two hosts at once. Guests use the same built kernel (hypervisor.guest_dir)."""
+    daemon = PrivateLibvirtd(tmp_path_factory.mktemp("hv2"))
+    try:
+        daemon.start()
+    except (Unavailable, RuntimeError, OSError, subprocess.CalledProcessError) as err:
+        daemon.stop()
+        _cannot_run(f"a second private libvirtd: {err}")
+    work = daemon.dir / "guests"
+    work.mkdir(exist_ok=True)
+    try:
+        yield Hypervisor(daemon, hypervisor.guest_dir, work)
+    finally:
+        daemon.stop()

@@ -93,3 +93,19 @@ def test_listeners_learn_of_every_entry_and_every_end_and_the_store_is_bounded()
     log.unlisten(listener)
     log.observe(DomainEvent(DB1, "db1", "reboot", "rebooted"))
     assert len(heard) == 7
+
+
+def test_hosts_are_named_as_configured_and_a_removed_host_keeps_its_name():
+    from kvmtui.virt.models import ConnectionRemoved
+
+    names = {URI: "kvm-east"}
+    log = ActionLog()
+    log.name_of = names.get
+    log.observe(ConnectionChanged(URI, ConnectionStatus.REFUSED, "Connection refused"))
+    log.observe(ConnectionChanged(URI, ConnectionStatus.REFUSED, "Connection refused"))
+    (entry,) = log.entries()  # the same failure, retried, is one line
+    assert (entry.host, entry.what, entry.problem) == ("kvm-east", "connect refused", True)
+    log.observe(ConnectionRemoved(URI, "kvm-east"))
+    names.clear()  # gone from the fleet
+    assert [e.host for e in log.entries()] == ["kvm-east", "kvm-east"]
+    assert next(log.entries()).what == "host removed"

@@ -98,6 +98,7 @@ class LogEntry:
     result: str                  # UNDER_WAY, DONE, FAILED or EVENT
     message: str = ""            # libvirt's message on failure; an event's reason
     problem: bool = False        # a failed action, a crash, a lost connection
+    host_name: str = ""          # as the user named the host; else the URI's host
 
     @property
     def is_action(self) -> bool:
@@ -105,7 +106,7 @@ class LogEntry:
 
     @property
     def host(self) -> str:
-        return host_label(self.uri)
+        return self.host_name or host_label(self.uri)
 
     @property
     def where(self) -> str:
@@ -135,15 +136,15 @@ def action_words(record: ActionRecord) -> str:
     return f"{words} ({mode})" if mode else words
 
 
-def record_entry(record: ActionRecord) -> LogEntry:
+def record_entry(record: ActionRecord, host_name: str = "") -> LogEntry:
     result = UNDER_WAY if not record.done else FAILED if record.error is not None else DONE
     return LogEntry(record.seq, record.at, record.key.uri, record.vm, action_words(record),
-                    result, record.error or "", problem=result == FAILED)
+                    result, record.error or "", problem=result == FAILED, host_name=host_name)
 
 
-def event_entry(event: ObservedEvent) -> LogEntry:
+def event_entry(event: ObservedEvent, host_name: str = "") -> LogEntry:
     return LogEntry(event.seq, event.at, event.uri, event.vm, event.what, EVENT, event.message,
-                    event.problem)
+                    event.problem, host_name)
 
 
 def _domain_event_words(change: DomainEvent) -> str:
@@ -172,6 +173,9 @@ class ActionLog:
         self._listeners: list[Callable[[], None]] = []
         # a host that keeps failing the same way is logged once, not at every retry
         self._last_failure: dict[str, str] = {}
+        # the app names hosts as the user configured them; a removed host keeps its last name
+        self.name_of: Callable[[str], str | None] = lambda uri: None
+        self._names: dict[str, str] = {}
 
     def start(self, key: DomainKey, vm: str, action: str, *, confirmed: bool,
               snapshot: str | None = None, detail: str = "") -> ActionRecord:
@@ -197,6 +201,7 @@ class ActionLog:
             self._connection(change)
         elif isinstance(change, ConnectionRemoved):
             self._last_failure.pop(change.uri, None)
+            self._names[change.uri] = change.name
             self._keep(change.uri, "", "host removed", "by the user; nothing on it changed",
                        False)
 
@@ -216,10 +221,18 @@ class ActionLog:
 
     def entries(self) -> Iterator[LogEntry]:
         """Actions and events merged, newest first."""
-        merged = heapq.merge(map(record_entry, reversed(self.records)),
-                             map(event_entry, reversed(self.events)),
-                             key=lambda entry: entry.seq, reverse=True)
+        merged = heapq.merge(
+            (record_entry(r, self._host(r.key.uri)) for r in reversed(self.records)),
+            (event_entry(e, self._host(e.uri)) for e in reversed(self.events)),
+            key=lambda entry: entry.seq, reverse=True)
         return iter(merged)
+
+    def _host(self, uri: str) -> str:
+        name = self.name_of(uri)
+        if name:
+            self._names[uri] = name
+            return name
+        return self._names.get(uri, "")
 
     def for_domain(self, key: DomainKey) -> list[ActionRecord]:
         return [r for r in self.records if r.key == key]

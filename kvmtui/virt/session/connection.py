@@ -87,6 +87,7 @@ class Connection(DomainSource):
         ensure_event_loop()
         conn = self._open_raw()
         self._adopt(conn)
+        self.status = ConnectionStatus.CONNECTED
         # said to nobody: whoever called open() knows, and a UI attached later takes the state
         self.state = ConnectionChanged(self.uri, ConnectionStatus.CONNECTED, "connected",
                                        time.monotonic())
@@ -123,7 +124,6 @@ class Connection(DomainSource):
             self._release(conn)
             return False
         self.versions = _versions(conn)
-        self.status = ConnectionStatus.CONNECTED
         return True
 
     def _set_state(self, status: ConnectionStatus, reason: str = "",
@@ -206,7 +206,7 @@ class Connection(DomainSource):
         try:
             if self._prepare is not None and not self.readonly:
                 self._prepare(conn)
-            summaries = self.list_summaries()
+            summaries = self.list_summaries(conn)
         except libvirt.libvirtError as err:
             self.last_error, self.failed_listing = err, True
             with self._lock:
@@ -217,6 +217,8 @@ class Connection(DomainSource):
                 self._release(conn)  # lost again at once: its callbacks must not pile up
             self._set_state(ConnectionStatus.DISCONNECTED, libvirt_message(err))
             return False
+        # connected only now, listed: whoever reads the status may use the connection and
+        # finds its domains all there
         self._emit(DomainsReloaded(self.uri, tuple(summaries)))
         self._set_state(ConnectionStatus.CONNECTED, words)
         return True

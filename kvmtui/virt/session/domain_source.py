@@ -131,9 +131,10 @@ class DomainSource:
 
     # -- reading domains ----------------------------------------------------------------
 
-    def list_summaries(self) -> list[DomainSummary]:
-        """Every domain of this connection, active and inactive, as `virsh list --all` sees them."""
-        conn = self.conn
+    def list_summaries(self, conn: libvirt.virConnect | None = None) -> list[DomainSummary]:
+        """Every domain of this connection, active and inactive, as `virsh list --all` sees them
+        (`conn`: a connection just opened, not yet announced as connected)."""
+        conn = conn or self.conn
         domains = conn.listAllDomains(0)
         autostart = self._uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
         persistent = self._uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT)
