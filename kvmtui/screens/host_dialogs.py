@@ -10,9 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
-from kvmtui.keys import CHOICE_BINDINGS, CREATE_BINDINGS
-from kvmtui.screens.guarded import GuardedModal
-from kvmtui.screens.snapshot_dialogs import DIALOG_CSS
+from kvmtui.screens.snapshot_dialogs import DIALOG_CSS, ChoiceQuestion, NameForm
 from kvmtui.virt.session.config import HostEntry
 
 
@@ -35,11 +33,11 @@ def new_host_problem(uri: str, name: str, taken_uris: set[str], taken_names: set
     return ""
 
 
-class AddHostScreen(GuardedModal[AddHostRequest | None]):
+class AddHostScreen(NameForm):
     """URI, name (the URI's host by default), read-only, and whether to save it."""
 
-    BINDINGS = [*CREATE_BINDINGS]
     DEFAULT_CSS = DIALOG_CSS.format(name="AddHostScreen")
+    FIRST = "#uri"
 
     def __init__(self, config_path: Path, taken_uris: set[str], taken_names: set[str]) -> None:
         super().__init__()
@@ -62,42 +60,23 @@ class AddHostScreen(GuardedModal[AddHostRequest | None]):
                 yield Button("Cancel", id="no", compact=True)
                 yield Button("Add", id="yes", variant="primary", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#uri", Input).focus()
-
-    def action_cancel(self) -> None:
-        self.answer(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "yes":
-            self.submit()
-        else:
-            self.answer(None)
-
     def submit(self) -> None:
         uri = self.query_one("#uri", Input).value.strip()
         name = self.query_one("#name", Input).value.strip()
         problem = new_host_problem(uri, name, self.taken_uris, self.taken_names)
         if problem:
-            self.query_one("#error", Static).update(problem)
-            self.query_one("#uri", Input).focus()
+            self.refuse(problem)
             return
         # no name: the fleet names it after the URI's host, told apart from the others
         entry = HostEntry(name, uri, self.query_one("#readonly", Checkbox).value)
         self.answer(AddHostRequest(entry, self.query_one("#save", Checkbox).value))
 
 
-class RemoveHostScreen(GuardedModal[str | None]):
+class RemoveHostScreen(ChoiceQuestion):
     """Dismisses with "session" (forget it until the next start), "config" (from the config
     file too), or None. Cancel is focused; the choice to edit the file is only offered when
     the host is in it."""
 
-    BINDINGS = [*CHOICE_BINDINGS]
     DEFAULT_CSS = DIALOG_CSS.format(name="RemoveHostScreen")
 
     def __init__(self, name: str, uri: str, vms: int, config_path: Path | None) -> None:
@@ -106,7 +85,6 @@ class RemoveHostScreen(GuardedModal[str | None]):
         self.uri = uri
         self.vms = vms
         self.config_path = config_path  # None: the host is not in the config file
-        self.picked = 0
 
     def compose(self) -> ComposeResult:
         listed = ("its VM leaves" if self.vms == 1 else f"its {self.vms} VMs leave" if self.vms
@@ -126,27 +104,6 @@ class RemoveHostScreen(GuardedModal[str | None]):
                 yield Button("Cancel (n)", id="no", variant="primary", compact=True)
                 yield Button("Remove (y)", id="yes", variant="error", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    def action_pick(self, index: int) -> None:
-        buttons = list(self.query(RadioButton))
-        if index < len(buttons):
-            buttons[index].value = True
-            self.picked = index
-
-    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
-        self.picked = event.index
-
-    def action_cancel(self) -> None:
-        self.answer(None)
-
     def action_accept(self) -> None:
-        self.answer("config" if self.picked == 1 and self.config_path is not None else "session")
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "yes":
-            self.action_accept()
-        else:
-            self.answer(None)
+        self.answer("config" if self.chosen() == 1 and self.config_path is not None
+                    else "session")

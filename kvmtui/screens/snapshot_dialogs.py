@@ -32,7 +32,7 @@ DIALOG_CSS = """
 """
 
 
-class _Choice(GuardedModal):
+class ChoiceQuestion(GuardedModal):
     """A question with numbered choices (1, 2, 3 pick one); Cancel is focused first."""
 
     BINDINGS = [*CHOICE_BINDINGS]
@@ -68,7 +68,7 @@ class _Choice(GuardedModal):
         self.query_one("#no", Button).focus()
 
 
-class RevertScreen(_Choice):
+class RevertScreen(ChoiceQuestion):
     """Dismisses with the state to leave the VM in after the revert, or None."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="RevertScreen")
@@ -98,7 +98,7 @@ class RevertScreen(_Choice):
         self.answer([snaps.AFTER_AS_TAKEN, snaps.AFTER_RUNNING, snaps.AFTER_PAUSED][self.chosen()])
 
 
-class DeleteScreen(_Choice):
+class DeleteScreen(ChoiceQuestion):
     """Dismisses with the delete mode, or None."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="DeleteScreen")
@@ -192,13 +192,15 @@ class ExactInput(Input):
 
 
 class NameForm(GuardedModal):
-    """A form whose first field is #name: enter in a field or the #yes button submits, the #no
-    button and escape cancel. The new-snapshot questions (one VM, the marked VMs) are these."""
+    """A form whose first field is FIRST (#name): enter in a field or the #yes button submits,
+    the #no button and escape cancel. The new-snapshot questions (one VM, the marked VMs) and
+    "add a host" are these."""
 
     BINDINGS = [*CREATE_BINDINGS]
+    FIRST = "#name"
 
     def on_mount(self) -> None:
-        self.query_one("#name", Input).focus()
+        self.query_one(self.FIRST, Input).focus()
 
     def action_cancel(self) -> None:
         self.answer(None)
@@ -218,9 +220,9 @@ class NameForm(GuardedModal):
         raise NotImplementedError  # each form says what it answers
 
     def refuse(self, problem: str) -> None:
-        """The name cannot be used: say why under the fields, and go back to the name."""
+        """The name cannot be used: say why under the fields, and go back to the first field."""
         self.query_one("#error", Static).update(problem)
-        self.query_one("#name", Input).focus()
+        self.query_one(self.FIRST, Input).focus()
 
 
 class CreateSnapshotScreen(NameForm):

@@ -168,7 +168,7 @@ def header(app) -> str:
 
 def virsh_versions(hv: Hypervisor) -> tuple[str, str]:
     """(the daemon's libvirt, its hypervisor), as `virsh version` on its own socket says them."""
-    out = hv.virsh("version")
+    out = hv.virsh("version", "--daemon")
     daemon = re.search(r"Running against daemon: (\S+)", out)
     hypervisor = re.search(r"Running hypervisor: (.+)", out)
     assert daemon and hypervisor, out
