@@ -1,4 +1,5 @@
-"""`H`: the host of a connection — libvirt's node facts, psutil usage, the hardware
+"""`enter` in `H`: the host of a connection — libvirt's node facts, its CPU and memory use
+(psutil here, libvirt's node stats for a remote host), the hardware
 virtualization features, and host-wide KVM exit counters with a per-VM breakdown, like
 kvm_stat's default view.
 """
@@ -15,7 +16,14 @@ from kvmtui.keys import BACK_BINDINGS
 from kvmtui.messages import HostFactsRead, HostSampled
 from kvmtui.screens.replies import reply
 from kvmtui.services import services
-from kvmtui.virt.models import Change, ConnectionRemoved, Counter, DomainStats, StatsTick
+from kvmtui.virt.models import (
+    Change,
+    ConnectionRemoved,
+    Counter,
+    DomainStats,
+    NodeUsage,
+    StatsTick,
+)
 from kvmtui.virt.perf.host import (
     HostUsage,
     NodeFacts,
@@ -79,6 +87,7 @@ class HostScreen(Screen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        services(self.app).sampler.node_watchers += 1  # a remote host's CPU and memory
         services(self.app).stats_feed.subscribe(self, self.apply_stats)
         services(self.app).fleet_feed.subscribe(self, self._from_fleet)
         self.query_one("#host-exits", LiveTable).focus()
@@ -119,6 +128,17 @@ class HostScreen(Screen):
         if usage is not None:
             self._show_usage(usage)
 
+    def _show_node_usage(self, node: NodeUsage) -> None:
+        """A remote host's CPU and memory, from libvirt's node stats (psutil sees only here)."""
+        if node.cpu_percent is not None:
+            self.cpu_history = (self.cpu_history + [node.cpu_percent])[-40:]
+        cpu = "-" if node.cpu_percent is None else f"{node.cpu_percent:5.1f}%"
+        memory = ("" if node.memory_total_kib is None or node.memory_used_kib is None else
+                  f" · memory used {human_kib(node.memory_used_kib)} of "
+                  f"{human_kib(node.memory_total_kib)}")
+        self.query_one("#usage", Static).update(
+            f"CPU {cpu} {sparkline(self.cpu_history, 40)}{memory} (libvirt node stats)")
+
     def _show_usage(self, usage: HostUsage) -> None:
         self.usage = usage
         self.cpu_history = (self.cpu_history + [usage.cpu_percent])[-40:]
@@ -135,6 +155,8 @@ class HostScreen(Screen):
     def apply_stats(self, tick: StatsTick) -> None:
         if tick.uri != self.uri or tick.error:
             return
+        if not self.local and tick.node is not None:
+            self._show_node_usage(tick.node)
         stats = list(tick.stats.values())
         self._show_vms(stats)
         self.sample_host(stats)
@@ -179,6 +201,7 @@ class HostScreen(Screen):
             self.action_back()  # the host was removed in the hosts overview below
 
     def on_unmount(self) -> None:
+        services(self.app).sampler.node_watchers -= 1
         services(self.app).stats_feed.unsubscribe(self)
         services(self.app).fleet_feed.unsubscribe(self)
 
