@@ -35,6 +35,7 @@ from kvmtui.widgets.formatting import human_kib
 from kvmtui.widgets.formatting import per_second as rate_text
 from kvmtui.widgets.key_footer import KeyFooter
 
+REDRAW_S = 0.5
 COLUMNS = ["Host", "State", "VMs", "CPU%", "Memory", "Exits/s", "libvirt", "Hypervisor", "URI"]
 
 
@@ -53,6 +54,8 @@ class HostsScreen(Screen):
         self.fleet = fleet
         self.selected_uri = selected_uri  # the cursor starts on the list's VM's host
         self.node: dict[str, NodeUsage] = {}
+        self._dirty = False
+        self._drawn_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield Static("Hosts", id="title", markup=False)
@@ -63,7 +66,7 @@ class HostsScreen(Screen):
     def on_mount(self) -> None:
         app = services(self.app)
         app.stats_feed.subscribe(self, self.apply_stats)
-        app.fleet_feed.subscribe(self, lambda change: self.redraw())
+        app.fleet_feed.subscribe(self, self._changed)
         app.sampler.node_watchers += 1  # ticks carry each host's CPU and memory from now on
         table = self.query_one(LiveTable)
         self.redraw()
@@ -71,7 +74,10 @@ class HostsScreen(Screen):
             table.move_cursor(row=list(self.fleet.connections).index(self.selected_uri),
                               animate=False)
         table.focus()
-        self.set_interval(1.0, self.redraw)  # the states' clocks: connecting 12 s, retry in 4 s
+        # Redrawn twice a second at the most, however many events and ticks arrive (500 VMs
+        # starting are 500 events), and each second while a state's clock runs ("connecting
+        # 12 s", "retrying in 4 s").
+        self.set_interval(REDRAW_S, self._redraw_if_due)
 
     def on_unmount(self) -> None:
         app = services(self.app)
@@ -82,7 +88,16 @@ class HostsScreen(Screen):
     def apply_stats(self, tick: StatsTick) -> None:
         if tick.node is not None:
             self.node[tick.uri] = tick.node
-        self.redraw()
+        self._dirty = True
+
+    def _changed(self, _change) -> None:
+        self._dirty = True
+
+    def _redraw_if_due(self) -> None:
+        clocks = any(c.status is not ConnectionStatus.CONNECTED
+                     for c in self.fleet.connections.values())
+        if self._dirty or (clocks and time.monotonic() - self._drawn_at >= 1.0):
+            self.redraw()
 
     # -- drawing --------------------------------------------------------------------------
 
@@ -90,6 +105,7 @@ class HostsScreen(Screen):
         if not self.is_attached:
             return
         now = time.monotonic()
+        self._dirty, self._drawn_at = False, now
         rows = [(uri, self.row(connection, now)) for uri, connection in
                 self.fleet.connections.items()]
         table = self.query_one(LiveTable)
