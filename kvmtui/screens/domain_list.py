@@ -258,6 +258,7 @@ class DomainListScreen(BulkActions):
             self.domains.update({s.key: s for s in change.summaries})
             self.marks.keep_only(change.uri, (s.key for s in change.summaries))
             self.table.set_multi_host(self.fleet.multi_host)  # a host added while running
+            self.table.top_unless_moved()
         elif isinstance(change, ConnectionChanged):
             self._connection_changed(change)
         elif isinstance(change, ConnectionRemoved):

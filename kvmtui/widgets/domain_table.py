@@ -135,6 +135,8 @@ class DomainTable(ScrollView, can_focus=True):
         self.disconnected_uris: set[str] = set()
         self.filter_box: Input | None = None
         self._typing = False
+        self.moved = False       # the user has moved the cursor (keys or mouse)
+        self._to_top = False     # the next show() puts the cursor on the first row
         self._rows: list[DomainSummary] = []
         self._stats: dict[DomainKey, DomainStats] = {}
         self._history: Mapping[DomainKey, Sequence[float | None]] = {}
@@ -192,7 +194,10 @@ class DomainTable(ScrollView, can_focus=True):
         self._widths = widths
         total_width = sum(widths) + GAP * (len(widths) - 1) + 2
         self.virtual_size = Size(total_width, len(self._rows) + 1)
-        if keep is not None and keep in self._index:
+        if self._to_top:
+            self._to_top = False
+            row = 0
+        elif keep is not None and keep in self._index:
             row = self._index[keep]
         else:  # its domain went away: stay at the same height, as htop does
             row = min(keep_index, max(len(self._rows) - 1, 0))
@@ -237,11 +242,14 @@ class DomainTable(ScrollView, can_focus=True):
         self.multi_host = multi_host
         self.columns = self._columns_for(multi_host)
         self._stat_slots = [i for i, c in enumerate(self.columns) if c.key in STAT_COLUMNS]
-        self.show(self._rows)
+        self.restyle()
 
     def restyle(self) -> None:
-        """Re-render every row (after a connection went away or came back)."""
+        """Re-render every row (after a connection went away or came back); the same rows, so a
+        pending move to the top waits for the new ones."""
+        to_top, self._to_top = self._to_top, False
         self.show(self._rows)
+        self._to_top = to_top
 
     def _render_cells(self, s: DomainSummary) -> tuple[str, ...]:
         if s.key.uri in self.disconnected_uris:
@@ -288,17 +296,27 @@ class DomainTable(ScrollView, can_focus=True):
         elif self.cursor_row >= top + visible:
             self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
 
+    def top_unless_moved(self) -> None:
+        """Rows are arriving (another host answered at start-up): until the user has moved the
+        cursor, it stays on the first row instead of following the first VM it happened to be
+        on down the list."""
+        self._to_top = not self.moved
+
     def action_cursor(self, delta: int) -> None:
+        self.moved = True
         self._set_cursor(self.cursor_row + delta)
 
     def action_page(self, direction: int) -> None:
+        self.moved = True
         page = max(self.scrollable_content_region.height - 2, 1)
         self._set_cursor(self.cursor_row + direction * page)
 
     def action_first(self) -> None:
+        self.moved = True
         self._set_cursor(0)
 
     def action_last(self) -> None:
+        self.moved = True
         self._set_cursor(len(self._rows) - 1)
 
     def on_key(self, event: events.Key) -> None:
@@ -321,6 +339,7 @@ class DomainTable(ScrollView, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         if event.y >= 1:
+            self.moved = True
             self._set_cursor(int(self.scroll_y) + event.y - 1)
 
     def on_resize(self) -> None:

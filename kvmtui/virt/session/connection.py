@@ -87,6 +87,7 @@ class Connection(DomainSource):
         ensure_event_loop()
         conn = self._open_raw()
         self._adopt(conn)
+        self.versions = _versions(conn)
         self.status = ConnectionStatus.CONNECTED
         # said to nobody: whoever called open() knows, and a UI attached later takes the state
         self.state = ConnectionChanged(self.uri, ConnectionStatus.CONNECTED, "connected",
@@ -123,7 +124,6 @@ class Connection(DomainSource):
         if closing:
             self._release(conn)
             return False
-        self.versions = _versions(conn)
         return True
 
     def _set_state(self, status: ConnectionStatus, reason: str = "",
@@ -221,6 +221,9 @@ class Connection(DomainSource):
         # finds its domains all there
         self._emit(DomainsReloaded(self.uri, tuple(summaries)))
         self._set_state(ConnectionStatus.CONNECTED, words)
+        # after the VMs are shown: on a daemon that has not yet cached what its QEMU can do,
+        # the hypervisor's version makes it probe every QEMU binary (4 s measured)
+        self.versions = _versions(conn)
         return True
 
     # -- losing it and reconnecting -------------------------------------------------------
