@@ -380,6 +380,7 @@ def second_hypervisor(hypervisor, tmp_path_factory):
     namespace: two hosts at once. Guests use the same built kernel (hypervisor.guest_dir)."""
     daemon = PrivateLibvirtd(tmp_path_factory.mktemp("hv2"))
     try:
+        _share_qemu_capabilities(hypervisor.daemon, daemon)
         daemon.start()
     except (Unavailable, RuntimeError, OSError, subprocess.CalledProcessError) as err:
         daemon.stop()
@@ -390,3 +391,24 @@ def second_hypervisor(hypervisor, tmp_path_factory):
         yield Hypervisor(daemon, hypervisor.guest_dir, work)
     finally:
         daemon.stop()
+
+
+def _share_qemu_capabilities(probed: PrivateLibvirtd, fresh: PrivateLibvirtd) -> None:
+    """Give a new daemon the QEMU capabilities the first one probed (same binaries, same
+    host), instead of probing every qemu-system-* again on its first define and its first
+    virConnectGetVersion (~4 s each). libvirt still checks the cache against the binaries'
+    times and its own version, and probes again if it is stale."""
+    import shutil
+
+    try:
+        conn = libvirt.open(probed.uri)
+        try:
+            conn.getCapabilities()  # probes every QEMU binary now, if not done yet
+        finally:
+            conn.close()
+    except libvirt.libvirtError:
+        return  # nothing to share: the new daemon probes for itself
+    sub = "cache" if probed.root else "xdg-cache"
+    source = probed.dir / sub
+    if (source / "qemu").is_dir() or (source / "libvirt" / "qemu").is_dir():
+        shutil.copytree(source, fresh.dir / sub, dirs_exist_ok=True)

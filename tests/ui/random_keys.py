@@ -23,16 +23,24 @@ What is checked (`Watch`):
 - every record of a destructive action (actionlog.DESTRUCTIVE) says it was confirmed, and —
   not taking the log's word for it — has its own question about that VM (seen by wrapping
   push_screen on the app instance) and a key that can say yes (y, enter, space) typed at least
-  GUARD_S after that question was pushed and before the record started.
+  GUARD_S after that question was pushed and before the record started;
+- a host leaves the fleet (`H`, then `D`) only after its own RemoveHostScreen was answered by
+  such a key (seen by wrapping fleet.remove on the instance). When the watched host goes, its
+  libvirt connection is closed only once the checks are done, so they can still read libvirt;
+  everything else about removing it (callbacks, threads) happens as it would.
+Hosts added with `H` `a` (random text that happens to be a URI) and the config file they may be
+saved to are the test's own: the app's config_path is pointed at a temporary directory.
 """
 
 from __future__ import annotations
 
 import random
+import tempfile
 import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import libvirt
 from textual import events
@@ -278,6 +286,7 @@ class Watch:
     problems: list[str] = field(default_factory=list)
     keys: list[tuple[float, float, str]] = field(default_factory=list)  # sent, see run_step
     questions: list[tuple[float, GuardedModal]] = field(default_factory=list)  # pushed at
+    removals: list[tuple[float, str]] = field(default_factory=list)  # (when, uri) of hosts removed
     t0: float = field(default_factory=time.monotonic)
     answered: int = 0  # confirmed destructive records with a question answered in time
     _callbacks: list[int] = field(default_factory=list)
@@ -298,6 +307,20 @@ class Watch:
             return push_screen(screen, *args, **kwargs)
 
         app.push_screen = pushing
+        # `H` `a` may add a host and tick "save": never into the user's own config file
+        app.config_path = Path(tempfile.mkdtemp(prefix="kvmtui-random-keys-")) / "config.toml"
+        remove = app.fleet.remove
+
+        def removing(uri: str) -> None:
+            watch.removals.append((time.monotonic(), uri))
+            if uri == watch.uri:
+                # kvmtui deregisters its callbacks and closes the connection; the close itself
+                # waits for check_end, which reads libvirt through this very connection (a
+                # test:/// URI opened again would be another copy of the node)
+                watch.conn.close = lambda: 0
+            remove(uri)
+
+        app.fleet.remove = removing
         watch.last_snapshots = {u: dict(f.parents) for u, f in watch.before.items()}
         # One registration per domain: libvirt refuses a second connection-wide lifecycle
         # callback next to the app's own on the same connection.
@@ -391,6 +414,26 @@ class Watch:
             if r.action in DESTRUCTIVE and not r.confirmed:
                 self.problems.append(f"{r.vm}: {r.action} recorded without a confirmation")
         self.check_answers()
+        self.check_removals()
+
+    def check_removals(self) -> None:
+        """Each host removed needs its own RemoveHostScreen, answered by a yes key typed GUARD_S
+        or more after it was pushed and before the host left."""
+        used: set[int] = set()
+        for at, uri in self.removals:
+            asked = [(pushed, q) for pushed, q in self.questions
+                     if id(q) not in used and type(q).__name__ == "RemoveHostScreen"
+                     and getattr(q, "uri", None) == uri and pushed <= at]
+            answered = [(pushed, q) for pushed, q in asked
+                        if any(latest >= pushed + GUARD_S and earliest <= at and key in YES_KEYS
+                               for earliest, latest, key in self.keys)]
+            if answered:
+                used.add(id(answered[-1][1]))
+                continue
+            self.problems.append(
+                f"host {uri} was removed at +{at - self.t0:.3f} without a RemoveHostScreen about "
+                f"it answered by y/enter/space typed {GUARD_S} s or more after it was pushed "
+                f"(asked at: {', '.join(f'+{p - self.t0:.3f}' for p, _ in asked) or 'never'})")
 
     def check_answers(self) -> None:
         """Each confirmed destructive record needs its own question about that VM, and a key
@@ -422,6 +465,14 @@ class Watch:
 
     def check_end(self) -> None:
         """After the run: libvirt's domains now against before, and against the log."""
+        try:
+            self._check_end()
+        finally:
+            if "close" in vars(self.conn):  # the watched host was removed: close it now
+                del self.conn.close
+                self.conn.close()
+
+    def _check_end(self) -> None:
         self.check_snapshots()
         self.check_events()
         self.check_log()
