@@ -27,6 +27,7 @@ from kvmtui.virt.models import (
     ConnectionRemoved,
     ConnectionStatus,
     DomainKey,
+    DomainState,
     DomainStats,
     DomainSummary,
     StatsTick,
@@ -176,7 +177,8 @@ class KvmApp(App):
 
     def vm_counts(self, uri: str) -> tuple[int, int]:
         summaries = [s for s in self.domain_list.domains.values() if s.key.uri == uri]
-        return sum(1 for s in summaries if s.active), len(summaries)
+        # "running" as the header counts it: not paused, suspended or shutting down
+        return sum(1 for s in summaries if s.state is DomainState.RUNNING), len(summaries)
 
     def power_actions(self, summary: DomainSummary) -> set[PowerAction]:
         return self.domain_list.actionable(summary)

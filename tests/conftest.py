@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 
 import pytest
@@ -13,6 +14,9 @@ from tests.helpers import copy_demo_fleet, open_app
 # Snapshot times and screenshots must read the same on every machine.
 os.environ["TZ"] = "UTC"
 time.tzset()
+# No test reads or writes the user's own config file (~/.config/kvmtui/config.toml): kvmtui
+# and every kvmtui a test starts see an empty config directory of the test run's own.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="kvmtui-tests-config-")
 
 
 @pytest.fixture

@@ -33,6 +33,19 @@ def new_host_problem(uri: str, name: str, taken_uris: set[str], taken_names: set
     return ""
 
 
+def shown_path(path: Path, width: int = 52) -> str:
+    """The config file's path as a dialog line holds it: ~ for the home directory, and the
+    middle cut (never the file name) when it is still too long."""
+    text = str(path)
+    home = str(Path.home())
+    if text.startswith(home + "/"):
+        text = "~" + text[len(home):]
+    if len(text) <= width:
+        return text
+    keep = width - 1 - len(path.name) - 1
+    return f"{text[:max(keep, 0)]}…/{path.name}"
+
+
 class AddHostScreen(NameForm):
     """URI, name (the URI's host by default), read-only, and whether to save it."""
 
@@ -54,7 +67,7 @@ class AddHostScreen(NameForm):
             yield Input(id="name", placeholder="the URI's host name", compact=True)
             yield Checkbox("read-only: show everything, change nothing", id="readonly",
                            value=False)
-            yield Checkbox(f"save it to {self.config_path}", id="save", value=False)
+            yield Checkbox(f"save it to {shown_path(self.config_path)}", id="save", value=False)
             yield Static("", id="error", classes="error", markup=False)
             with Horizontal():
                 yield Button("Cancel", id="no", compact=True)
@@ -99,7 +112,7 @@ class RemoveHostScreen(ChoiceQuestion):
                 with RadioSet():
                     yield RadioButton("1  for this session (it is back at the next start)",
                                       value=True)
-                    yield RadioButton(f"2  and from {self.config_path}")
+                    yield RadioButton(f"2  and from {shown_path(self.config_path)}")
             with Horizontal():
                 yield Button("Cancel (n)", id="no", variant="primary", compact=True)
                 yield Button("Remove (y)", id="yes", variant="error", compact=True)

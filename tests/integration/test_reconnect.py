@@ -34,7 +34,7 @@ async def test_reconnects_after_libvirtd_restarts(hypervisor, linux_guest, firmw
             await pilot.press("space")
         hypervisor.daemon.kill()
         # the close callback / keepalive reports it, and the screen says so
-        await wait_for(pilot, lambda: app.domain_list.connections[uri][0]
+        await wait_for(pilot, lambda: app.domain_list.connections[uri].status
                        is ConnectionStatus.DISCONNECTED, 2.0)
         assert "disconnected" in header_text(app)
         assert app.domain_list.table.row_text(
@@ -57,7 +57,7 @@ async def test_reconnects_after_libvirtd_restarts(hypervisor, linux_guest, firmw
                        capture_output=True, timeout=60)
         assert firmware_guest.state() == libvirt.VIR_DOMAIN_SHUTOFF
         hypervisor.virsh("undefine", "leaving")
-        await wait_for(pilot, lambda: app.domain_list.connections[uri][0]
+        await wait_for(pilot, lambda: app.domain_list.connections[uri].status
                        is ConnectionStatus.CONNECTED, 20)
         await wait_for(pilot, lambda: shown_state(app, "leaving") is None, 5)  # no stale row
         await wait_for(pilot, lambda: shown_state(app, firmware_guest.name) == "shut off", 5)
@@ -94,7 +94,7 @@ async def test_repeated_restarts_leak_no_descriptors_and_rows_stay_right(hypervi
             await wait_for(pilot, lambda: shown_state(app, firmware_guest.name) == "running", 5)
             for cycle in range(1, 9):
                 hypervisor.daemon.kill()
-                await wait_for(pilot, lambda: app.domain_list.connections[uri][0]
+                await wait_for(pilot, lambda: app.domain_list.connections[uri].status
                                is ConnectionStatus.DISCONNECTED, 5)
                 await pilot.pause(0.3)
                 hypervisor.daemon.start()
@@ -104,7 +104,7 @@ async def test_repeated_restarts_leak_no_descriptors_and_rows_stay_right(hypervi
                 else:
                     hypervisor.virsh("undefine", comer)
                 expected = "shut off" if cycle % 2 else None
-                await wait_for(pilot, lambda: app.domain_list.connections[uri][0]
+                await wait_for(pilot, lambda: app.domain_list.connections[uri].status
                                is ConnectionStatus.CONNECTED, 10)
                 await wait_for(pilot, lambda: shown_state(app, comer) == expected, 5)
                 row = app.domain_list.table.row_text(next(

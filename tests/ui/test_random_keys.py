@@ -42,7 +42,7 @@ from tests.ui.random_keys import Watch, app_failed, describe, make_plan, post_bu
 #      reduced: test_a_snapshot_question_never_takes_keys_typed_before_it[D y]
 #   18 (and 14, 5): `M ... y` / `R ... y` in one burst on the list: the same for managed save
 #      and reset; reduced: test_a_question_never_takes_keys_typed_before_it[F y]
-REGRESSION_SEEDS: list[int] = [1, 6, 18, 24]
+REGRESSION_SEEDS: list[int] = [1, 6, 18, 24, 32]  # 32: `H D y` removes the demo host
 
 DEFAULT_SEED_COUNT = 7
 DEFAULT_KEYS = 350  # per seed: (7 + 2 regression seeds) x 350 = 3150 keys

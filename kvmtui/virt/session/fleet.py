@@ -64,9 +64,19 @@ class Fleet:
                 self.connections[entry.uri] = self._connection(entry)
 
     def _connection(self, entry: HostEntry) -> Connection:
-        return Connection(entry.uri, readonly=self.readonly or entry.readonly,
-                          name=entry.name or self._free_name(host_label(entry.uri)),
-                          on_change=self._deliver, prepare=self._prepare.get(entry.uri))
+        this: list[Connection] = []  # the connection, for the callback it is built with
+        connection = Connection(entry.uri, readonly=self.readonly or entry.readonly,
+                                name=entry.name or self._free_name(host_label(entry.uri)),
+                                on_change=lambda change: self._deliver_from(this[0], change),
+                                prepare=self._prepare.get(entry.uri))
+        this.append(connection)  # before start(): no report can come earlier
+        return connection
+
+    def _deliver_from(self, connection: Connection, change: Change) -> None:
+        # A removed host's last words (an event that came before its callbacks were
+        # deregistered) must not bring its rows back.
+        if any(c is connection for c in self.connections.values()):
+            self._deliver(change)
 
     def _free_name(self, label: str) -> str:
         """The URI's host, told apart from hosts already named so (two local daemons are both
