@@ -149,7 +149,8 @@ class KvmApp(App):
         self.exit()
 
     def _sampled_connections(self):
-        return [c for c in self.fleet.connections.values()
+        # from the stats thread: list() copies in one step while `H` may add or remove a host
+        return [c for c in list(self.fleet.connections.values())
                 if c.status is ConnectionStatus.CONNECTED]
 
     def _from_sampler(self, tick: StatsTick) -> None:

@@ -75,7 +75,8 @@ class Fleet:
     def _deliver_from(self, connection: Connection, change: Change) -> None:
         # A removed host's last words (an event that came before its callbacks were
         # deregistered) must not bring its rows back.
-        if any(c is connection for c in self.connections.values()):
+        # (list(): one step, safe while the UI thread adds or removes a host)
+        if any(c is connection for c in list(self.connections.values())):
             self._deliver(change)
 
     def _free_name(self, label: str) -> str:
