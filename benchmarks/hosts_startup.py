@@ -31,14 +31,12 @@ import re
 import select
 import shutil
 import signal
-import socket
 import statistics
 import struct
 import subprocess
 import sys
 import tempfile
 import termios
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -46,51 +44,19 @@ from pathlib import Path
 import libvirt
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from private_libvirtd import PrivateLibvirtd, Unavailable  # noqa: E402
 from startup_vs_virsh import time_virsh  # noqa: E402
 
+from tests.helpers import SilentHost  # noqa: E402
+
 HOSTS = 4
 ESCAPES = re.compile(rb"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|.)")
 COLS, ROWS = 120, 30
 
-
-class SilentHost:
-    """A unix socket that accepts every connection and never says a word: a host that hangs."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.held: list[socket.socket] = []
-        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._server.bind(str(path))
-        self._server.listen(64)
-        self._thread = threading.Thread(target=self._accept, name="silent host", daemon=True)
-        self._thread.start()
-
-    @property
-    def uri(self) -> str:
-        return f"qemu+unix:///system?socket={self.path}"
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self._server.accept()
-            except OSError:  # close(): the listening socket was shut down
-                return
-            self.held.append(conn)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self._server.shutdown(socket.SHUT_RDWR)  # wakes the accept() under way
-        self._server.close()
-        self._thread.join(5)
-        for conn in self.held:
-            conn.close()
-
-
-# -- the daemons -----------------------------------------------------------------------------
 
 def domain_xml(name: str) -> str:
     return (f"<domain type='qemu'><name>{name}</name><memory>65536</memory>"

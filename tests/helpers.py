@@ -206,33 +206,52 @@ def header_text(app) -> str:
     return str(app.domain_list.query_one("#header").render())
 
 
-@contextlib.contextmanager
-def silent_listener(path: Path):
-    """A unix socket that accepts connections and never answers: a host that hangs.
+class SilentHost:
+    """A unix socket that accepts every connection and never says a word: a host that hangs.
 
-    Use it as qemu+unix:///system?socket=<path>; libvirt's open waits on it until the socket
-    is closed, at the end of the block, which makes every pending open fail at once.
+    Use it as `uri` (qemu+unix:///system?socket=<path>). Connections are held (`held`) until
+    close(), which also ends the accept thread; a libvirt client still waiting on one then gets
+    end-of-file and gives up. benchmarks/hosts_startup.py uses it too.
     """
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(path))
-    server.listen(16)
-    held: list[socket.socket] = []
 
-    def accept() -> None:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.held: list[socket.socket] = []
+        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._server.bind(str(path))
+        self._server.listen(64)
+        self._thread = threading.Thread(target=self._accept, name="silent host", daemon=True)
+        self._thread.start()
+
+    @property
+    def uri(self) -> str:
+        return f"qemu+unix:///system?socket={self.path}"
+
+    def _accept(self) -> None:
         while True:
             try:
-                client, _ = server.accept()
-            except OSError:  # closed
+                conn, _ = self._server.accept()
+            except OSError:  # close(): the listening socket was shut down
                 return
-            held.append(client)
+            self.held.append(conn)
 
-    threading.Thread(target=accept, name="silent listener", daemon=True).start()
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._server.shutdown(socket.SHUT_RDWR)  # wakes the accept() under way
+        self._server.close()
+        self._thread.join(5)
+        for conn in self.held:
+            conn.close()
+
+
+@contextlib.contextmanager
+def silent_listener(path: Path):
+    """A SilentHost for the block; yields its URI."""
+    host = SilentHost(path)
     try:
-        yield f"qemu+unix:///system?socket={path}"
+        yield host.uri
     finally:
-        server.close()
-        for client in held:
-            client.close()
+        host.close()
 
 
 def start_app(*hosts, config_path: Path, readonly: bool = False, **app_options) -> KvmApp:

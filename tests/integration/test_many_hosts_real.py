@@ -19,7 +19,6 @@ import pty
 import re
 import select as select_fds
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -36,7 +35,7 @@ from kvmtui.screens.hosts import HostsScreen
 from kvmtui.virt.models import ConnectionStatus, DomainState
 from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets.counters import LiveTable
-from tests.helpers import screen_text, select, wait_for
+from tests.helpers import SilentHost, screen_text, select, wait_for
 from tests.integration.conftest import Hypervisor
 
 RUNNING, PAUSED, SHUTOFF = (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_PAUSED,
@@ -47,43 +46,6 @@ FIRST, SECOND, SILENT, REFUSED = "localhost", "localhost-2", "localhost-3", "127
 REFUSED_URI = "qemu+tcp://127.0.0.1:1/system"  # port 1: nothing listens, the kernel says no
 SIZE = (200, 30)  # wide enough for the header's four hosts and every column of the overview
 WAIT_S = 10  # a generous bound for anything the two local daemons do; never a measure
-
-
-class SilentHost:
-    """A unix socket that accepts every connection and never says a word: a host that hangs.
-
-    Connections are held open until close(), which also ends the accept thread; a libvirt
-    client still waiting on one then gets end-of-file and gives up.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.held: list[socket.socket] = []
-        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._server.bind(str(path))
-        self._server.listen(64)
-        self._thread = threading.Thread(target=self._accept, name="silent host", daemon=True)
-        self._thread.start()
-
-    @property
-    def uri(self) -> str:
-        return f"qemu+unix:///system?socket={self.path}"
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self._server.accept()
-            except OSError:  # close(): the listening socket was shut down
-                return
-            self.held.append(conn)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self._server.shutdown(socket.SHUT_RDWR)  # wakes the accept() under way
-        self._server.close()
-        self._thread.join(5)
-        for conn in self.held:
-            conn.close()
 
 
 @pytest.fixture
