@@ -14,10 +14,8 @@ from textual.screen import Screen
 
 from kvmtui.keys import APP_BINDINGS
 from kvmtui.messages import FleetChanged, StatsTicked
-from kvmtui.screens.action_log import ActionLogScreen
 from kvmtui.screens.domain_list import DomainListScreen
 from kvmtui.screens.guarded import GuardedModal
-from kvmtui.screens.help import HelpScreen
 from kvmtui.screens.palette import KvmCommands
 from kvmtui.services import Feed
 from kvmtui.virt.domain.actionlog import ActionLog
@@ -234,9 +232,13 @@ class KvmApp(App):
         self.fleet_feed.publish(message.change)
 
     def action_help(self) -> None:
+        from kvmtui.screens.help import HelpScreen  # on first use: not needed to start
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(readonly=self.fleet.all_readonly))
 
     def action_action_log(self) -> None:
+        from kvmtui.screens.action_log import ActionLogScreen  # on first use
+
         if not isinstance(self.screen, ActionLogScreen):
             self.push_screen(ActionLogScreen(self.action_log))

@@ -14,12 +14,7 @@ from textual.widgets import Input
 from kvmtui.keys import LIST_BINDINGS, POWER_BINDINGS
 from kvmtui.messages import FleetChanged
 from kvmtui.screens.bulk import BulkActions
-from kvmtui.screens.console import ConsoleScreen
-from kvmtui.screens.details import DomainDetailsScreen
-from kvmtui.screens.hosts import HostsScreen
-from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.screens.power_desk import POWER_KEYS, SETTLED, SPECS_KEY
-from kvmtui.screens.snapshots import SnapshotScreen
 from kvmtui.screens.sort_dialog import SortScreen, direction_mark
 from kvmtui.services import services
 from kvmtui.virt.domain.filtering import BUSIEST_FIRST, SORTS, DomainFilter, FilterError, parse_filter
@@ -183,7 +178,7 @@ class DomainListScreen(BulkActions):
     def action_snapshots(self) -> None:
         summary = self.selected
         if summary is not None:
-            self.app.push_screen(SnapshotScreen(self.fleet, summary))
+            self.app.push_screen(self.vm_screen("snapshots", summary))
 
     def action_new_snapshot(self) -> None:
         if self.marks:
@@ -196,6 +191,8 @@ class DomainListScreen(BulkActions):
             self.notify(f"Read-only: {self.fleet.readonly_reason(summary.key.uri)}, so "
                         "snapshots cannot be created.", severity="warning")
             return
+        from kvmtui.screens.snapshots import SnapshotScreen
+
         screen = SnapshotScreen(self.fleet, summary)
         self.app.push_screen(screen)
         screen.create_when_read = True
@@ -211,7 +208,15 @@ class DomainListScreen(BulkActions):
             services(self.app).show_vm("console", summary, replace=False)
 
     def vm_screen(self, kind: str, summary: DomainSummary) -> Screen:
-        """A new screen about the VM: its details, snapshot tree, performance or console."""
+        """A new screen about the VM: its details, snapshot tree, performance or console.
+
+        Imported here, on first use: the first paint of the list needs none of them (their
+        imports, pyte and Rich's syntax highlighting among them, cost ~70 ms of start-up)."""
+        from kvmtui.screens.console import ConsoleScreen
+        from kvmtui.screens.details import DomainDetailsScreen
+        from kvmtui.screens.performance import PerformanceScreen
+        from kvmtui.screens.snapshots import SnapshotScreen
+
         if kind == "console":
             return ConsoleScreen(self.fleet, summary)
         if kind == "details":
@@ -221,13 +226,15 @@ class DomainListScreen(BulkActions):
         return PerformanceScreen(self.fleet, summary, self.stats.get(summary.key))
 
     def action_hosts(self) -> None:
+        from kvmtui.screens.hosts import HostsScreen
+
         summary = self.selected
         self.app.push_screen(HostsScreen(self.fleet, summary.key.uri if summary else None))
 
     def action_details(self) -> None:
         summary = self.selected
         if summary is not None:
-            self.app.push_screen(DomainDetailsScreen(self.fleet, summary))
+            self.app.push_screen(self.vm_screen("details", summary))
 
     # -- fleet changes --------------------------------------------------------------------
 
