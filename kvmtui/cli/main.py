@@ -156,7 +156,6 @@ def resolve_hosts(args: argparse.Namespace, config) -> list:
 
 
 def run_console(args: argparse.Namespace, config) -> int:
-    from kvmtui.virt.session.errors import connect_failure_line
     from kvmtui.virt.session.fleet import Fleet
     from kvmtui.virt.session.native_stderr import native_stderr_silenced
 
@@ -181,7 +180,7 @@ def run_console(args: argparse.Namespace, config) -> int:
         (only,) = fleet.connections.values()
         if only.status.failed:
             fleet.close()
-            print(_failure_line(only, connect_failure_line), file=sys.stderr)
+            print(_failure_line(only), file=sys.stderr)
             return 1
     app = KvmApp(fleet, fleet.summaries(), shutdown_timeout=args.shutdown_timeout,
                  refresh=args.refresh, exits_source=args.exits_source, config_path=config.path)
@@ -192,9 +191,11 @@ def run_console(args: argparse.Namespace, config) -> int:
     return app.return_code or 0
 
 
-def _failure_line(connection, connect_failure_line) -> str:
+def _failure_line(connection) -> str:
+    """The one line a single host's failure at start gets: libvirt's words and what to try."""
+    from kvmtui.virt.session.errors import connect_failure_line, libvirt_message
+
     if connection.last_error is not None and connection.failed_listing:
-        from kvmtui.virt.session.errors import libvirt_message
         return f"kvmtui: cannot list domains: {libvirt_message(connection.last_error)}"
     if connection.last_error is not None:
         return connect_failure_line(connection.uri or "libvirt's default URI",

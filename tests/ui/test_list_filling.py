@@ -7,13 +7,17 @@ from kvmtui.virt.session.config import HostEntry
 from tests.helpers import start_app, wait_for, write_fleet
 
 
-async def test_the_cursor_stays_on_top_while_hosts_fill_the_list(tmp_path):
-    late = write_fleet(tmp_path / "late.xml", 60)       # vm0000… sort first
+def two_hosts(tmp_path):
+    """(the app on host a, the URI of host b): b's 60 VMs (vm0000…) sort before a's 3 (zz-…)."""
+    late = write_fleet(tmp_path / "late.xml", 60)
     first = write_fleet(tmp_path / "first.xml", 3)
-    # the first host's VMs sort after the late host's
     (tmp_path / "first.xml").write_text(
         (tmp_path / "first.xml").read_text().replace("<name>vm", "<name>zz-vm"))
-    app = start_app(HostEntry("a", first), config_path=tmp_path / "config.toml")
+    return start_app(HostEntry("a", first), config_path=tmp_path / "config.toml"), late
+
+
+async def test_the_cursor_stays_on_top_while_hosts_fill_the_list(tmp_path):
+    app, late = two_hosts(tmp_path)
     try:
         async with app.run_test(size=(100, 20)) as pilot:
             table = app.domain_list.table
@@ -29,11 +33,7 @@ async def test_the_cursor_stays_on_top_while_hosts_fill_the_list(tmp_path):
 
 
 async def test_once_the_user_moved_the_cursor_stays_on_the_vm_they_chose(tmp_path):
-    late = write_fleet(tmp_path / "late.xml", 60)
-    first = write_fleet(tmp_path / "first.xml", 3)
-    (tmp_path / "first.xml").write_text(
-        (tmp_path / "first.xml").read_text().replace("<name>vm", "<name>zz-vm"))
-    app = start_app(HostEntry("a", first), config_path=tmp_path / "config.toml")
+    app, late = two_hosts(tmp_path)
     try:
         async with app.run_test(size=(100, 20)) as pilot:
             table = app.domain_list.table
