@@ -60,7 +60,6 @@ class _Opened:
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     from kvmtui.cli.connect import open_readonly, script_uris
-    from kvmtui.virt.perf.stats import StatsSampler
 
     opened: list[_Opened] = []
     for uri in script_uris(args.connect, args.demo):
@@ -70,8 +69,7 @@ def main(argv: list[str]) -> int:
                 o.conn.close()
             return 1
         opened.append(_Opened(conn.getURI(), conn))
-    sampler = StatsSampler(lambda: opened, interval=args.interval,
-                           exits_source=args.exits_source)
+    sampler = make_sampler(opened, args)
     iterations = 1 if args.once else args.iterations
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
@@ -84,6 +82,15 @@ def main(argv: list[str]) -> int:
     finally:
         for o in opened:
             o.conn.close()
+
+
+def make_sampler(opened: list[_Opened], args: argparse.Namespace):
+    from kvmtui.virt.perf.stats import StatsSampler
+
+    # every domain's full breakdown (by reason: JSON carries every counter), every sample;
+    # the console reads it only for the VMs on screen
+    return StatsSampler(lambda: opened, interval=args.interval,
+                        exits_source=args.exits_source, detail_all=True)
 
 
 def _loop(sampler, opened, iterations: int | None, args) -> int:

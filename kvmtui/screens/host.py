@@ -88,6 +88,8 @@ class HostScreen(Screen):
 
     def on_mount(self) -> None:
         services(self.app).sampler.node_watchers += 1  # a remote host's CPU and memory
+        # the per-VM breakdown by reason of every VM of this host (the list reads totals only)
+        services(self.app).sampler.watch_host_detail(self.uri)
         services(self.app).stats_feed.subscribe(self, self.apply_stats)
         services(self.app).fleet_feed.subscribe(self, self._from_fleet)
         self.query_one("#host-exits", LiveTable).focus()
@@ -202,6 +204,7 @@ class HostScreen(Screen):
 
     def on_unmount(self) -> None:
         services(self.app).sampler.node_watchers -= 1
+        services(self.app).sampler.unwatch_host_detail(self.uri)
         services(self.app).stats_feed.unsubscribe(self)
         services(self.app).fleet_feed.unsubscribe(self)
 

@@ -47,11 +47,11 @@ class DomainState(enum.IntEnum):
 
     @classmethod
     def coerce(cls, value: int) -> DomainState:
-        try:
-            return cls(value)
-        except ValueError:
-            return cls.NOSTATE
+        # a dict lookup, not the enum's own call: every domain's state is read every tick
+        return _STATE_OF.get(value, cls.NOSTATE)
 
+
+_STATE_OF = {int(state): state for state in DomainState}
 
 _STATE_WORDS = {
     DomainState.NOSTATE: "no state",
@@ -180,15 +180,23 @@ class VcpuRaw:
 
 @dataclass(frozen=True, slots=True)
 class ExitCounts:
-    """KVM's cumulative counters of one domain, by reason key (see exitnames)."""
+    """KVM's cumulative counters of one domain, by reason key (see exitnames).
+
+    Only the domains someone looks at closely (`x`, a host's view, `kvmtui top`: see
+    StatsSampler.watch_detail) have every reason and every vCPU's counters; every other
+    domain has its all-reasons count alone, totals == {"total": N} and detail False, which is
+    all the list shows and costs a fraction of the reading."""
 
     source: str                                   # "libvirt" or "debugfs"
     totals: dict[str, int]
     per_vcpu: tuple[dict[str, int], ...] = ()     # libvirt only: debugfs sums the vCPUs
+    detail: bool = True                           # every reason (not only "total")
 
 
-@dataclass(frozen=True, slots=True)
-class RawSample:
+class RawSample(NamedTuple):
+    """One domain's counters as read (immutable; a tuple, as Counter: a thousand are made each
+    tick and a frozen dataclass takes three times as long to build)."""
+
     key: DomainKey
     name: str
     state: DomainState
@@ -244,6 +252,9 @@ class DomainStats:
     vcpu_exits: tuple[dict[str, int], ...] = ()
     vcpu_exits_before: tuple[dict[str, int], ...] | None = None
     interval_s: float = 0.0
+    # exits has every reason (and vcpu_exits every vCPU's, from libvirt), not only "total":
+    # see ExitCounts.detail
+    exits_detail: bool = False
 
     def exits_per_vcpu(self) -> tuple[dict[str, Counter], ...]:
         before = self.vcpu_exits_before

@@ -157,7 +157,8 @@ async def test_the_performance_screen_shows_kvm_exits_through_ssh(hypervisor, ss
         await wait_for(pilot, lambda: shown_state(app, kvm.name) == "running", OPEN_S)
         screen = await open_from_list(
             pilot, kvm.name, "x", PerformanceScreen,
-            lambda s: s.stats is not None and s.stats.exits is not None, 15)
+            lambda s: s.stats is not None and s.stats.exits is not None
+            and s.stats.exits_detail, 15)
         await wait_for(pilot, lambda: shown_exits(screen).get("total", 0) > 0, 10)
         shown = shown_exits(screen)
         reasons = [r for r, n in shown.items() if r != "total" and n > 0]

@@ -107,8 +107,8 @@ RECORD = {
 
 
 def test_record_is_parsed_with_exits_summed_over_vcpus():
-    sample = parse_record(KEY, "k1", 1, RECORD, 5.0)
-    assert sample.exits.source == "libvirt"
+    sample = parse_record(KEY, "k1", 1, RECORD, 5.0, detail=True)
+    assert sample.exits.source == "libvirt" and sample.exits.detail
     assert sample.exits.totals == {"total": 8043, "io": 15, "halt": 118,
                                    "insn_emulation": 5791424}
     assert sample.exits.per_vcpu[1] == {"total": 45, "io": 5, "halt": 1,

@@ -104,3 +104,30 @@ def test_json_samples_are_strict_json_with_the_interval_kept(tmp_path):
     samples = [strict_json(line) for line in result.stdout.splitlines()]
     assert [s["iteration"] for s in samples] == [1, 2]
     assert {s["interval"] for s in samples} == {0.2}
+
+
+def test_top_samples_every_domain_with_every_exit_reason():
+    """The console reads every reason only for the VMs on screen; `top` prints them all, for
+    every domain of every host, so its sampler parses every record in detail."""
+    import json as json_
+    from pathlib import Path
+
+    from kvmtui.cli.top import build_parser, make_sampler, sample_json
+    from kvmtui.virt.perf.rates import RateTracker
+
+    record = json_.loads((Path(__file__).resolve().parents[2] / "benchmarks" / "kvm_record.json")
+                         .read_text())
+    reasons = {name.split(".")[2] for name in record
+               if name.startswith("vcpu.") and name.endswith(".sum")}
+    sampler = make_sampler([], build_parser().parse_args(["--once"]))
+    uri = "qemu+ssh://root@kvm1/system"
+    tracker = RateTracker()
+    for at in (1.0, 2.0):
+        stats = tracker.update(sampler.samples(uri, [("k1", 3, "0b5a5ba2-9ff5-4d47-8bd5-"
+                                                      "3a3c7ab0f0f1", record)], at))
+    (st,) = stats.values()
+    row = sample_json(uri, st, None)
+    assert len(row["exits"]) == len(reasons) >= 40  # the recorded guest has 40
+    assert row["exits"]["total"]["total"] == record["vcpu.0.exits.sum"] + record["vcpu.1.exits.sum"]
+    assert row["exits"]["io"] == {"total": record["vcpu.0.io_exits.sum"]
+                                  + record["vcpu.1.io_exits.sum"], "rate": 0.0}

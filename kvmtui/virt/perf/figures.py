@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections import deque
 
-from kvmtui.virt.models import DomainKey, DomainStats, StatsTick
+from kvmtui.virt.models import DomainKey, DomainState, DomainStats, StatsTick
 
 HISTORY = 60  # samples: a minute at the default refresh
 
-_ON = ("running", "idle", "paused")
+# running, idle, paused: a VM that has a CPU figure (off, it is a gap in the graph, not a zero)
+_ON = frozenset((DomainState.RUNNING, DomainState.BLOCKED, DomainState.PAUSED))
 
 
 class FleetFigures:
@@ -18,21 +19,38 @@ class FleetFigures:
         self.latest: dict[DomainKey, DomainStats] = {}
         self.cpu: dict[DomainKey, deque[float | None]] = {}
         self.vcpus: dict[DomainKey, dict[int, deque[float | None]]] = {}
+        # each connection's VMs in its last sample: who is gone is a set difference, not a
+        # walk over every VM of every host each tick
+        self._keys: dict[str, set[DomainKey]] = {}
 
     def record(self, tick: StatsTick) -> None:
         """A connection's new sample; its VMs that are no longer in it are forgotten."""
-        for key in [k for k in self.latest if k.uri == tick.uri and k not in tick.stats]:
+        stats = tick.stats
+        keys = set(stats)
+        for key in self._keys.get(tick.uri, set()) - keys:
             self._drop(key)
-        for key, st in tick.stats.items():
-            self.latest[key] = st
+        self._keys[tick.uri] = keys
+        self.latest.update(stats)
+        cpu, vcpus, length = self.cpu, self.vcpus, self.length
+        for key, st in stats.items():
+            series = cpu.get(key)
+            if series is None:
+                series = cpu[key] = deque(maxlen=length)
             # a gap in the graph while the VM is off, not a zero
-            self._series(self.cpu, key).append(st.cpu_percent if st.state.word in _ON else None)
-            per_vcpu = self.vcpus.setdefault(key, {})
-            for v in st.vcpus:
-                self._series(per_vcpu, v.index).append(v.cpu_percent)
+            series.append(st.cpu_percent if st.state in _ON else None)
+            if st.vcpus:  # no per-vCPU store for a VM that reports no vCPU (off, test driver)
+                per_vcpu = vcpus.get(key)
+                if per_vcpu is None:
+                    per_vcpu = vcpus[key] = {}
+                for v in st.vcpus:
+                    line = per_vcpu.get(v.index)
+                    if line is None:
+                        line = per_vcpu[v.index] = deque(maxlen=length)
+                    line.append(v.cpu_percent)
 
     def forget(self, uri: str) -> None:
         """A connection went away: its last figures stopped being true."""
+        self._keys.pop(uri, None)
         for key in [k for k in self.latest if k.uri == uri]:
             self._drop(key)
 
@@ -43,9 +61,3 @@ class FleetFigures:
         self.latest.pop(key, None)
         self.cpu.pop(key, None)
         self.vcpus.pop(key, None)
-
-    def _series(self, series: dict, index) -> deque[float | None]:
-        found = series.get(index)
-        if found is None:
-            found = series[index] = deque(maxlen=self.length)
-        return found

@@ -19,14 +19,21 @@ class Lane:
         self._go = threading.Event()
         self._stopped = False
         self.busy = False
+        self._again = False  # a kick with soon=True came while busy
+        self._kicking = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def kick(self) -> bool:
-        """Start a run; False (and nothing started) while the last one is still running."""
-        if self.busy:
-            return False
-        self.busy = True
+    def kick(self, *, soon: bool = False) -> bool:
+        """Start a run; False (and nothing started) while the last one is still running.
+
+        soon: while one runs, run once more right after it (an early sample someone waits
+        for, StatsSampler.watch_detail) instead of skipping."""
+        with self._kicking:  # the clock's thread and, for an early sample, the UI's
+            if self.busy:
+                self._again = self._again or soon
+                return False
+            self.busy = True
         self._go.set()
         return True
 
@@ -45,4 +52,8 @@ class Lane:
             except Exception:  # noqa: BLE001 - the next kick may succeed; this thread must live
                 pass
             finally:
-                self.busy = False
+                with self._kicking:
+                    again, self._again = self._again, False
+                    self.busy = again
+                if again:
+                    self._go.set()

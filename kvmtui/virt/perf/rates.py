@@ -63,8 +63,14 @@ def _percent(prev_ns: int | None, cur_ns: int | None, dt: float, cpus: int = 1) 
 
 def _vcpu_percent(prev_ns: int | None, cur_ns: int | None, dt: float,
                   slack: float) -> float | None:
-    rate = time_rate(prev_ns, cur_ns, dt, 1, slack)
-    return None if rate is None else rate / 1e9 * 100.0
+    # time_rate(prev_ns, cur_ns, dt, 1, slack) as a percentage, written out: three per vCPU
+    # of every domain, every tick
+    if prev_ns is None or cur_ns is None or dt <= 0 or cur_ns < prev_ns:
+        return None
+    spent = cur_ns - prev_ns
+    if spent > 1e9 * (dt + slack):
+        return None
+    return min(spent / dt, 1e9) / 1e9 * 100.0
 
 
 def counters_since(prev: dict[str, int] | None, cur: dict[str, int], dt: float, *,
@@ -125,56 +131,79 @@ def _bounded_before(prev: dict[str, int], cur: dict[str, int], dt: float,
 _STOPPED_VCPUS = (DomainState.PAUSED, DomainState.PMSUSPENDED)
 
 
+def _exits(base: RawSample | None, cur: RawSample, cur_exits: ExitCounts, dt: float,
+           slack: float) -> tuple[dict[str, Counter], tuple[dict[str, int], ...] | None]:
+    """The exits of `cur` with their rates, and each vCPU's previous counters (for its rates)."""
+    before = base.exits if base and base.exits and base.exits.source == cur_exits.source \
+        else None
+    # libvirt's totals sum its per-vCPU counters; debugfs's sum the VM's vCPUs
+    cpus = max(len(cur_exits.per_vcpu), len(cur.vcpus), len(base.vcpus) if base else 0)
+    # the list's "total" and x's are this one computation, whichever reasons come with it
+    exits = counters_since(before.totals if before else None, cur_exits.totals, dt,
+                           cpus=cpus, slack=slack)
+    if before is None or not cur_exits.per_vcpu:
+        return exits, None
+    if dt <= 0:
+        return exits, before.per_vcpu
+    return exits, tuple(_bounded_before(before.per_vcpu[i], counts, dt, slack)
+                        if i < len(before.per_vcpu) else {}
+                        for i, counts in enumerate(cur_exits.per_vcpu))
+
+
 def compute(prev: RawSample | None, cur: RawSample, slack: float = CLOCK_SLACK_S) -> DomainStats:
     """The stats of `cur`, with rates against `prev` when they are comparable.
 
-    slack: how far, in seconds, the counters' reads may lie from the samples' `at`."""
+    slack: how far, in seconds, the counters' reads may lie from the samples' `at`.
+    A domain just taken into detail (StatsSampler.watch_detail) has only its "total" in `prev`:
+    its other reasons have totals without rates for this one tick."""
     base = prev if (prev is not None and cur.run_id is not None
                     and prev.run_id == cur.run_id) else None
     dt = cur.at - base.at if base is not None else 0.0
-
-    def rate(field: str) -> float | None:
-        return per_second(getattr(base, field), getattr(cur, field), dt) if base else None
-
-    vcpus = tuple(
-        _vcpu(i, base.vcpus[i] if base and i < len(base.vcpus) else None, v, dt, slack)
-        for i, v in enumerate(cur.vcpus))
-    exits = before = vcpu_before = None
-    if cur.exits is not None:
-        before = base.exits if base and base.exits and base.exits.source == cur.exits.source \
-            else None
-        # libvirt's totals sum its per-vCPU counters; debugfs's sum the VM's vCPUs
-        cpus = max(len(cur.exits.per_vcpu), len(cur.vcpus),
-                   len(base.vcpus) if base else 0)
-        exits = counters_since(before.totals if before else None, cur.exits.totals, dt,
-                               cpus=cpus, slack=slack)
-        if before is not None and dt > 0:
-            vcpu_before = tuple(
-                _bounded_before(before.per_vcpu[i], counts, dt, slack)
-                if i < len(before.per_vcpu) else {}
-                for i, counts in enumerate(cur.exits.per_vcpu))
-        elif before is not None:
-            vcpu_before = before.per_vcpu
-    cpu_percent = (_percent(base.cpu_time_ns, cur.cpu_time_ns, dt, len(cur.vcpus) or 1)
-                   if base else None)
-    if (cpu_percent is not None and base is not None and base.state in _STOPPED_VCPUS
-            and cur.state in _STOPPED_VCPUS):
-        # No vCPU ran: cpu.time still grows by QEMU's own housekeeping threads, which is not
-        # the guest's CPU (vcpu.N.time stands still, as `x` shows).
-        cpu_percent = 0.0
+    # Every domain, every tick: the rates are worked out field by field, not through
+    # getattr, and a sample with no counters at all (a domain that is off, a driver without
+    # statistics) costs little more than its DomainStats.
+    if (cur.cpu_time_ns is None and cur.exits is None and not cur.vcpus
+            and cur.disk_read_bytes is None and cur.disk_write_bytes is None
+            and cur.net_rx_bytes is None and cur.net_tx_bytes is None):
+        return DomainStats(
+            key=cur.key, name=cur.name, state=cur.state, at=cur.at,
+            memory_kib=cur.memory_kib, memory_used_kib=cur.memory_used_kib,
+            memory_used_source=cur.memory_used_source,
+            exits_unavailable_reason=cur.exits_unavailable_reason, interval_s=dt)
+    if base is None:
+        cpu_percent = disk_read = disk_write = net_rx = net_tx = None
+        vcpus = tuple(VcpuStats(i, None, None, None) for i in range(len(cur.vcpus)))
+    else:
+        disk_read = per_second(base.disk_read_bytes, cur.disk_read_bytes, dt)
+        disk_write = per_second(base.disk_write_bytes, cur.disk_write_bytes, dt)
+        net_rx = per_second(base.net_rx_bytes, cur.net_rx_bytes, dt)
+        net_tx = per_second(base.net_tx_bytes, cur.net_tx_bytes, dt)
+        before_vcpus = base.vcpus
+        vcpus = tuple(
+            _vcpu(i, before_vcpus[i] if i < len(before_vcpus) else None, v, dt, slack)
+            for i, v in enumerate(cur.vcpus))
+        cpu_percent = _percent(base.cpu_time_ns, cur.cpu_time_ns, dt, len(cur.vcpus) or 1)
+        if (cpu_percent is not None and base.state in _STOPPED_VCPUS
+                and cur.state in _STOPPED_VCPUS):
+            # No vCPU ran: cpu.time still grows by QEMU's own housekeeping threads, which is
+            # not the guest's CPU (vcpu.N.time stands still, as `x` shows).
+            cpu_percent = 0.0
+    cur_exits = cur.exits
+    exits, vcpu_before = _exits(base, cur, cur_exits, dt, slack) if cur_exits else (None, None)
     return DomainStats(
         key=cur.key, name=cur.name, state=cur.state, at=cur.at,
         cpu_percent=cpu_percent,
         memory_kib=cur.memory_kib, memory_used_kib=cur.memory_used_kib,
         memory_used_source=cur.memory_used_source,
-        disk_read_bps=rate("disk_read_bytes"), disk_write_bps=rate("disk_write_bytes"),
-        net_rx_bps=rate("net_rx_bytes"), net_tx_bps=rate("net_tx_bytes"),
+        disk_read_bps=disk_read, disk_write_bps=disk_write,
+        net_rx_bps=net_rx, net_tx_bps=net_tx,
         vcpus=vcpus, exits=exits,
-        exits_source=cur.exits.source if cur.exits else None,
+        exits_source=cur_exits.source if cur_exits else None,
         # with exits: why they are not from the source asked for (--exits-source debugfs)
         exits_unavailable_reason=cur.exits_unavailable_reason,
-        vcpu_exits=cur.exits.per_vcpu if cur.exits else (),
-        vcpu_exits_before=vcpu_before, interval_s=dt)
+        vcpu_exits=cur_exits.per_vcpu if cur_exits else (),
+        vcpu_exits_before=vcpu_before, interval_s=dt,
+        exits_detail=cur_exits.detail if cur_exits else False)
 
 
 class RateTracker:

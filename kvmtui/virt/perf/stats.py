@@ -10,6 +10,10 @@ KVM exit counters come from libvirt's per-vCPU stats (any URI); for a local doma
 has none, from KVM's debugfs (matched by QEMU process id); else the sample says why there are none.
 With exits_source "debugfs", debugfs comes first and libvirt's counters are the fallback; the
 sample then says why debugfs could not be used.
+Every domain's exits are read as their total over all reasons and vCPUs (the list's Exits/s):
+the full breakdown, by reason and by vCPU, only for the domains someone watches in detail
+(watch_detail: `x`; watch_host_detail: a host's view; detail_all: `kvmtui top`), which keeps a
+1000-domain tick light (records.py).
 """
 
 from __future__ import annotations
@@ -26,11 +30,9 @@ import libvirt
 
 from kvmtui.virt.models import (
     DomainKey,
-    DomainState,
     ExitCounts,
     RawSample,
     StatsTick,
-    VcpuRaw,
 )
 from kvmtui.virt.perf import kvmstat
 from kvmtui.virt.perf.exitnames import reason_key
@@ -38,6 +40,7 @@ from kvmtui.virt.perf.lanes import Lane
 from kvmtui.virt.perf.node import NodeSampler
 from kvmtui.virt.perf.qemuproc import QemuProcesses
 from kvmtui.virt.perf.rates import RateTracker
+from kvmtui.virt.perf.records import parse_record
 from kvmtui.virt.session.errors import libvirt_message
 
 GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
@@ -47,88 +50,13 @@ GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
 # libvirt has at hand instead of holding up the whole tick for every other domain.
 STATS_FLAGS = getattr(libvirt, "VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT", 0)
 EXIT_SOURCES = ("auto", "libvirt", "debugfs")
+# KVM's stat of all exits (reason key "total"): all a domain nobody looks at closely needs
+TOTAL_STATS = ("exits",)
 DEFAULT_INTERVAL_S = 1.0
 # Faster than 0.2 s, a 1000-domain tick no longer fits; an hour is as slow as a figure still
 # means "now" (and far below what timed waits accept).
 MIN_INTERVAL_S = 0.2
 MAX_INTERVAL_S = 3600.0
-
-
-def _int(record: dict, name: str) -> int | None:
-    value = record.get(name)
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _sum(record: dict, prefix: str, count_name: str, field: str) -> int | None:
-    count = _int(record, count_name)
-    if not count:
-        return None
-    values = [_int(record, f"{prefix}.{i}.{field}") for i in range(count)]
-    present = [v for v in values if v is not None]
-    return sum(present) if present else None
-
-
-# Field name -> (vCPU index, reason key) or None: the same ~100 names come back every tick for
-# every domain, so each is taken apart once.
-_VCPU_COUNTER: dict[str, tuple[int, str] | None] = {}
-
-
-def _vcpu_counter(field: str) -> tuple[int, str] | None:
-    if not (field.startswith("vcpu.") and field.endswith(".sum")):
-        return None
-    index, _, stat = field[5:-4].partition(".")
-    return (int(index), reason_key(stat)) if index.isdigit() and stat else None
-
-
-def parse_record(key: DomainKey, name: str, run_id: int | None, record: dict,
-                 at: float, no_exits_reason: str | None = None) -> RawSample:
-    """One getAllDomainStats record -> RawSample (libvirt's field names: see virsh domstats).
-
-    no_exits_reason is kept in the sample when the record has no exit counters."""
-    if len(record) <= 2:  # state only: an inactive domain, or a driver without statistics
-        return RawSample(key=key, name=name, run_id=run_id, at=at,
-                         state=DomainState.coerce(_int(record, "state.state") or 0),
-                         exits_unavailable_reason=no_exits_reason)
-    vcpu_count = _int(record, "vcpu.current") or 0
-    vcpus = tuple(VcpuRaw(_int(record, f"vcpu.{i}.time"), _int(record, f"vcpu.{i}.wait"),
-                          _int(record, f"vcpu.{i}.delay")) for i in range(vcpu_count))
-    per_vcpu: list[dict[str, int]] = [{} for _ in range(vcpu_count)]
-    for field, value in record.items():
-        # vcpu.N.<stat>.sum: KVM's cumulative per-vCPU counters (libvirt >= 7.x, Linux >= 5.14)
-        slot = _VCPU_COUNTER.get(field)
-        if slot is None:
-            if field in _VCPU_COUNTER:
-                continue
-            slot = _VCPU_COUNTER[field] = _vcpu_counter(field)
-            if slot is None:
-                continue
-        index, reason = slot
-        if index < vcpu_count and isinstance(value, int):
-            per_vcpu[index][reason] = value
-    exits = None
-    if any(per_vcpu):
-        totals: dict[str, int] = {}
-        for counts in per_vcpu:
-            for reason, value in counts.items():
-                totals[reason] = totals.get(reason, 0) + value
-        exits = ExitCounts("libvirt", totals, tuple(per_vcpu))
-    used, used_source = None, ""
-    available, unused = _int(record, "balloon.available"), _int(record, "balloon.unused")
-    if available is not None and unused is not None:
-        used, used_source = available - unused, "guest"
-    elif _int(record, "balloon.rss") is not None:
-        used, used_source = _int(record, "balloon.rss"), "rss"
-    return RawSample(
-        key=key, name=name, run_id=run_id, at=at,
-        state=DomainState.coerce(_int(record, "state.state") or 0),
-        cpu_time_ns=_int(record, "cpu.time"), vcpus=vcpus,
-        memory_kib=_int(record, "balloon.current"),
-        memory_used_kib=used, memory_used_source=used_source,
-        disk_read_bytes=_sum(record, "block", "block.count", "rd.bytes"),
-        disk_write_bytes=_sum(record, "block", "block.count", "wr.bytes"),
-        net_rx_bytes=_sum(record, "net", "net.count", "rx.bytes"),
-        net_tx_bytes=_sum(record, "net", "net.count", "tx.bytes"),
-        exits=exits, exits_unavailable_reason=None if exits else no_exits_reason)
 
 
 def is_local(uri: str) -> bool:
@@ -144,7 +72,7 @@ class StatsSampler:
     def __init__(self, connections: Callable[[], Iterable], *,
                  interval: float = DEFAULT_INTERVAL_S, exits_source: str = "auto",
                  on_tick: Callable[[StatsTick], None] = lambda tick: None,
-                 debugfs_root=kvmstat.DEBUGFS_ROOT) -> None:
+                 debugfs_root=kvmstat.DEBUGFS_ROOT, detail_all: bool = False) -> None:
         if exits_source not in EXIT_SOURCES:
             raise ValueError(f"exits source must be one of {', '.join(EXIT_SOURCES)}")
         self._connections = connections
@@ -152,6 +80,7 @@ class StatsSampler:
         self.exits_source = exits_source
         self._on_tick = on_tick
         self._trackers: dict[str, RateTracker] = {}
+        self._keys: dict[str, dict[str, DomainKey]] = {}  # by URI, by UUID
         # the one scanner of QEMU processes: the performance screen asks it too
         self.qemu = QemuProcesses()
         self.debugfs_root = debugfs_root
@@ -164,6 +93,14 @@ class StatsSampler:
         # screens showing host figures (the hosts overview): while any, ticks carry them
         self.node_watchers = 0
         self.node = NodeSampler()
+        # Who wants every exit reason of every vCPU (watch_detail): everyone else's domains
+        # get their total exits alone. Counted, as screens of the same VM or host may stack;
+        # the lanes read the frozen snapshot, which is replaced whole under the lock.
+        self.detail_all = detail_all  # `kvmtui top`: every domain, every tick
+        self._detail_lock = threading.Lock()
+        self._detail_keys: dict[DomainKey, int] = {}
+        self._detail_uris: dict[str, int] = {}
+        self._detail: tuple[frozenset[DomainKey], frozenset[str]] = (frozenset(), frozenset())
 
     # -- the interval ----------------------------------------------------------------------
 
@@ -177,6 +114,50 @@ class StatsSampler:
         with self._wake:
             self._interval = seconds
             self._wake.notify_all()
+
+    # -- who wants the full breakdown ------------------------------------------------------
+
+    def watch_detail(self, key: DomainKey) -> None:
+        """From the next tick, `key`'s samples carry every exit reason of every vCPU (`x`).
+
+        Its first detailed tick has the reasons' totals but no rates yet (there is no earlier
+        detailed sample to compare with; "total" has its rate as always): so this kicks an
+        early sample of its host, and the rates come with the next one."""
+        if self._count(self._detail_keys, key, +1):
+            self._kick_early(key.uri)
+
+    def unwatch_detail(self, key: DomainKey) -> None:
+        self._count(self._detail_keys, key, -1)
+
+    def watch_host_detail(self, uri: str) -> None:
+        """Every domain of the connection in detail (a host's view: its per-VM breakdown)."""
+        if self._count(self._detail_uris, uri, +1):
+            self._kick_early(uri)
+
+    def unwatch_host_detail(self, uri: str) -> None:
+        self._count(self._detail_uris, uri, -1)
+
+    def wants_detail(self, key: DomainKey) -> bool:
+        keys, uris = self._detail
+        return self.detail_all or key.uri in uris or key in keys
+
+    def _count(self, counts: dict, item, step: int) -> bool:
+        """Counts a watcher in or out; True when `item` has just got its first."""
+        with self._detail_lock:
+            count = counts.get(item, 0) + step
+            if count > 0:
+                counts[item] = count
+            else:
+                counts.pop(item, None)
+            self._detail = (frozenset(self._detail_keys), frozenset(self._detail_uris))
+        return step > 0 and count == 1
+
+    def _kick_early(self, uri: str) -> None:
+        # from the UI thread: a lane busy with a tick runs again right after it; no lane
+        # before start() or the host's first tick (which is near)
+        for lane in list(self._lanes.values()):
+            if lane.uri == uri:
+                lane.kick(soon=True)
 
     # -- the thread ------------------------------------------------------------------------
 
@@ -221,6 +202,7 @@ class StatsSampler:
             gone = self._lanes.pop(ident)
             gone.stop()
             self._trackers.pop(gone.uri, None)
+            self._keys.pop(gone.uri, None)
             self.node.forget(gone.uri)
         for ident, connection in wanted.items():
             lane = self._lanes.get(ident)
@@ -266,13 +248,29 @@ class StatsSampler:
             return StatsTick(connection.uri, {}, time.monotonic() - started, 1,
                              libvirt_message(err))
         at = (started + time.monotonic()) / 2  # the records were read somewhere in between
-        local = is_local(connection.uri)
-        remote_reason = self._why_not_libvirt(connection.uri)
+        # each domain's name, id and UUID are local calls on the handles the call returned
+        samples = self.samples(connection.uri, ((dom.name(), dom.ID(), dom.UUIDString(), record)
+                                                for dom, record in records), at)
+        tracker = self._trackers.setdefault(connection.uri, RateTracker())
+        # every record and debugfs file was read between `started` and now
+        return StatsTick(connection.uri, tracker.update(samples, time.monotonic() - at),
+                         time.monotonic() - started, 1)
+
+    def samples(self, uri: str, rows: Iterable[tuple[str, int, str, dict]],
+                at: float) -> list[RawSample]:
+        """One tick's records of a connection, as (name, libvirt id, UUID, record), parsed:
+        in detail for the domains watched (watch_detail), else their totals."""
+        local = is_local(uri)
+        remote_reason = self._why_not_libvirt(uri)
         debugfs_first = self.exits_source == "debugfs"
+        keys, uris = self._detail
+        whole = self.detail_all or uri in uris  # every domain of this host in detail
+        # the same key object tick after tick: cheaper than a new one, and shared by every
+        # store that keeps it
+        known = self._keys.setdefault(uri, {})
         samples = []
-        for dom, record in records:
-            name, run_id = dom.name(), dom.ID()
-            run_id = run_id if run_id >= 0 else None
+        for name, dom_id, uuid, record in rows:
+            run_id = dom_id if dom_id >= 0 else None
             # the reason with_exits would give, unless debugfs is to be tried: most samples
             # are then final as parsed (a copy per domain per tick costs 1000 domains 4 ms)
             if run_id is None:
@@ -281,36 +279,41 @@ class StatsSampler:
                 reason = remote_reason
             else:
                 reason = None
-            raw = parse_record(DomainKey(connection.uri, dom.UUIDString()), name, run_id,
-                               record, at, reason)
+            key = known.get(uuid)
+            if key is None:
+                key = known[uuid] = DomainKey(uri, uuid)
+            detail = whole or (bool(keys) and key in keys)
+            raw = parse_record(key, name, run_id, record, at, reason, detail=detail)
             if run_id is not None and (debugfs_first or (raw.exits is None and reason is None)):
-                raw = self.with_exits(raw)
+                raw = self.with_exits(raw, detail=detail)
             samples.append(raw)
-        tracker = self._trackers.setdefault(connection.uri, RateTracker())
-        # every record and debugfs file was read between `started` and now
-        return StatsTick(connection.uri, tracker.update(samples, time.monotonic() - at),
-                         time.monotonic() - started, 1)
+        if len(known) > len(samples) + 64:  # domains undefined since: their keys go too
+            self._keys[uri] = {raw.key.uuid: raw.key for raw in samples}
+        return samples
 
-    def with_exits(self, raw: RawSample) -> RawSample:
+    def with_exits(self, raw: RawSample, *, detail: bool = True) -> RawSample:
         """The parsed sample with its exit counters from the source exits_source prefers, and
-        the reason when there are none, or none from the preferred source."""
+        the reason when there are none, or none from the preferred source.
+
+        detail: every reason from debugfs; without it only its all-exits counter, as parse_record
+        reads only libvirt's total without it."""
         uri = raw.key.uri
         local = is_local(uri)
         if raw.run_id is None:
             reason = None if raw.exits else f"{raw.name} is not running"
-            return dataclasses.replace(raw, exits_unavailable_reason=reason)
+            return raw._replace(exits_unavailable_reason=reason)
         if self.exits_source == "libvirt" or (self.exits_source == "auto" and raw.exits):
-            return dataclasses.replace(
-                raw, exits_unavailable_reason=None if raw.exits else self._why_not_libvirt(uri))
+            return raw._replace(
+                exits_unavailable_reason=None if raw.exits else self._why_not_libvirt(uri))
         if not local:
             reason = ("KVM's debugfs can only be read on the VM's own host" if raw.exits
                       else self._why_not_libvirt(uri))
-            return dataclasses.replace(raw, exits_unavailable_reason=reason)
-        exits, reason = self._debugfs_exits(raw)
+            return raw._replace(exits_unavailable_reason=reason)
+        exits, reason = self._debugfs_exits(raw, detail)
         if exits is not None:
-            return dataclasses.replace(raw, exits=exits, exits_unavailable_reason=None)
+            return raw._replace(exits=exits, exits_unavailable_reason=None)
         # debugfs refused: libvirt's counters (when it has any) stand, with debugfs's reason
-        return dataclasses.replace(raw, exits_unavailable_reason=reason)
+        return raw._replace(exits_unavailable_reason=reason)
 
     def _why_not_libvirt(self, uri: str) -> str:
         scheme = urlsplit(uri).scheme.split("+")[0]
@@ -322,7 +325,8 @@ class StatsSampler:
         return ("libvirt reported no per-vCPU KVM counters (they need libvirt >= 7.x and "
                 "Linux >= 5.14), and debugfs can only be read on the VM's own host")
 
-    def _debugfs_exits(self, raw: RawSample) -> tuple[ExitCounts | None, str | None]:
+    def _debugfs_exits(self, raw: RawSample,
+                       detail: bool = True) -> tuple[ExitCounts | None, str | None]:
         pid = self.qemu.pid(raw.key.uuid.lower())
         if pid is None:
             return None, f"no QEMU process with -uuid {raw.key.uuid} on this machine"
@@ -335,10 +339,12 @@ class StatsSampler:
         if directory is None:
             return None, f"KVM's debugfs has no directory for QEMU process {pid}"
         try:
-            counters = kvmstat.read_counters(directory)
+            # without detail, one file (kvm/<pid>-<fd>/exits) instead of every counter's
+            counters = kvmstat.read_counters(directory, None if detail else TOTAL_STATS)
         except kvmstat.DebugfsUnavailable as err:
             return None, str(err)
-        return ExitCounts("debugfs", {reason_key(k): v for k, v in counters.items()}), None
+        return ExitCounts("debugfs", {reason_key(k): v for k, v in counters.items()},
+                          detail=detail), None
 
     def _debugfs_probe(self) -> str | None:
         # A refusal (not mounted, lockdown) does not change tick to tick: ask every 10 s.
