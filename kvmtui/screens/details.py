@@ -23,7 +23,7 @@ from kvmtui.virt.models import (
 from kvmtui.virt.session.errors import is_no_domain, libvirt_message
 from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets import details_view
-from kvmtui.widgets.formatting import count
+from kvmtui.widgets.formatting import count, fit_parts
 from kvmtui.widgets.key_footer import KeyFooter
 
 TABS = DETAILS_TABS
@@ -75,8 +75,13 @@ class DomainDetailsScreen(VmScreen):
         if self.gone or self._vanished:
             return f"{s.name} · {self._gone()}"
         host = f" on {s.host}" if self.fleet.multi_host else ""
-        return (f"{s.name} · {s.state_text}{host} · {count(s.vcpus, 'vCPU')} · "
-                f"{s.memory_kib // 1024} MiB · 1-7 tabs, ←→ switch, escape back")
+        # what does not fit is left out whole (the key hint first), never cut mid-figure
+        return fit_parts([s.name, f"{s.state_text}{host}", count(s.vcpus, "vCPU"),
+                          f"{s.memory_kib // 1024} MiB", "1-7 tabs, ←→ switch, escape back"],
+                         self.app.size.width - 2)
+
+    def on_resize(self) -> None:
+        self.update_title()
 
     # -- loading (off the UI thread) --------------------------------------------------------
 

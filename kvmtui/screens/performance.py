@@ -18,6 +18,7 @@ from kvmtui.screens.replies import reply
 from kvmtui.screens.vm_screen import VmScreen
 from kvmtui.services import services
 from kvmtui.virt.models import (
+    Counter,
     DomainStats,
     DomainSummary,
     StatsTick,
@@ -27,8 +28,16 @@ from kvmtui.virt.perf.qemuproc import QemuProcessWatch
 from kvmtui.virt.perf.rates import ordered
 from kvmtui.virt.perf.stats import explain_missing_exits, is_local
 from kvmtui.virt.session.fleet import Fleet
-from kvmtui.widgets.counters import LiveTable, exit_rows, vcpu_rows
-from kvmtui.widgets.formatting import count, human_kib, human_rate, percent, sparkline
+from kvmtui.widgets.counters import LiveTable, exit_count_rows, time_counter_rows, vcpu_rows
+from kvmtui.widgets.formatting import (
+    bytes_per_second,
+    count,
+    fit_parts,
+    human_kib,
+    pack_parts,
+    percent,
+    sparkline,
+)
 from kvmtui.widgets.key_footer import KeyFooter
 
 
@@ -42,9 +51,11 @@ class PerformanceScreen(VmScreen):
     PerformanceScreen #summary { height: auto; padding: 0 1; }
     PerformanceScreen #qemu { height: auto; padding: 0 1; color: $text-muted; }
     PerformanceScreen #vcpus { height: auto; max-height: 7; }
-    PerformanceScreen #exits-title { height: 1; padding: 0 1; text-style: bold; }
+    PerformanceScreen #exits-title { height: auto; padding: 0 1; text-style: bold; }
     PerformanceScreen #no-exits { height: auto; padding: 0 1; color: $text-warning; }
     PerformanceScreen #exits { height: 1fr; }
+    PerformanceScreen #times-title { height: auto; padding: 0 1; text-style: bold; }
+    PerformanceScreen #times { height: auto; max-height: 5; }
     """
 
     def __init__(self, fleet: Fleet, summary: DomainSummary,
@@ -64,16 +75,33 @@ class PerformanceScreen(VmScreen):
             yield Static("KVM VM exits", id="exits-title", markup=False)
             yield Static("", id="no-exits", markup=False)
             yield LiveTable(id="exits")
+            yield Static("", id="times-title", markup=False)
+            yield LiveTable(id="times")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         services(self.app).stats_feed.subscribe(self, self.apply_stats)
+        # this VM's exits by reason and by vCPU from the next sample on (the list reads
+        # only their total); the first such sample has the reasons' totals, their rates follow
+        services(self.app).sampler.watch_detail(self.key)
         self.query_one("#exits", LiveTable).focus()
         if not self.local:
             self.query_one("#qemu", Static).update(
                 "QEMU process: shown for VMs on this machine only (this URI is not local)")
         if self.stats is not None:
             self.show(self.stats)
+
+    def on_resize(self) -> None:
+        # the exits tables and the summary are laid out for the width: lay them out again
+        if self.stats is not None:
+            self.show(self.stats)
+        else:
+            self.update_title()
+
+    @property
+    def line_width(self) -> int:
+        """Columns the lines and tables of this screen have (the title and summary are padded)."""
+        return self.app.size.width
 
     @property
     def figures(self) -> FleetFigures:
@@ -83,13 +111,15 @@ class PerformanceScreen(VmScreen):
         s = self.summary
         host = f" on {s.host}" if self.fleet.multi_host else ""
         interval = services(self.app).sampler.interval
-        return (f"Performance: {s.name} · {s.state_text}{host} · {count(s.vcpus, 'vCPU')} · "
-                f"every {interval:g} s (+/-) · escape back")
+        return fit_parts([f"Performance: {s.name}", f"{s.state_text}{host}",
+                          count(s.vcpus, "vCPU"), f"every {interval:g} s (+/-)", "escape back"],
+                         self.line_width - 2)
 
     # -- updates ---------------------------------------------------------------------------
 
     def on_unmount(self) -> None:
         services(self.app).stats_feed.unsubscribe(self)
+        services(self.app).sampler.unwatch_detail(self.key)
 
     def apply_stats(self, tick: StatsTick) -> None:
         stats = tick.stats.get(self.key)
@@ -117,11 +147,14 @@ class PerformanceScreen(VmScreen):
         if st.memory_kib:
             used += f" of {human_kib(st.memory_kib)}"
         cpu = percent(st.cpu_percent) or "-"
+        # each figure stays on one line with its label and unit, however narrow the terminal
         return (f"CPU {cpu:>5}% of {count(len(st.vcpus) or self.summary.vcpus, 'vCPU')}  "
                 f"{sparkline(self.figures.cpu.get(self.key, ()), 40)}\n"
-                f"Memory used {used} · disk read {human_rate(st.disk_read_bps) or '-'}/s "
-                f"write {human_rate(st.disk_write_bps) or '-'}/s · net rx "
-                f"{human_rate(st.net_rx_bps) or '-'}/s tx {human_rate(st.net_tx_bps) or '-'}/s")
+                + pack_parts([f"Memory used {used}",
+                              f"disk read {bytes_per_second(st.disk_read_bps)} "
+                              f"write {bytes_per_second(st.disk_write_bps)}",
+                              f"net rx {bytes_per_second(st.net_rx_bps)} "
+                              f"tx {bytes_per_second(st.net_tx_bps)}"], self.line_width - 2))
 
     def _show_exits(self, st: DomainStats) -> None:
         table = self.query_one("#exits", LiveTable)
@@ -138,15 +171,29 @@ class PerformanceScreen(VmScreen):
             missing.update(reason)
             missing.display = True
             table.display = False
+            self._show_times(None)
             return
         source = {"libvirt": "libvirt per-vCPU stats",
                   "debugfs": "KVM debugfs (summed over vCPUs)"}[st.exits_source or "libvirt"]
         if st.exits_unavailable_reason:  # shown from libvirt although debugfs was asked for
             source += f" (debugfs: {st.exits_unavailable_reason})"
-        title.update(f"KVM VM exits by reason, busiest first · from {source}")
+        title.update(pack_parts(["KVM VM exits by reason, busiest first", f"from {source}"],
+                                self.line_width - 2))
         missing.display = False
         table.display = True
-        table.replace(*exit_rows(ordered(st.exits), st.exits_per_vcpu()))
+        exits = ordered(st.exits)
+        table.replace(*exit_count_rows(exits, st.exits_per_vcpu(), self.line_width))
+        self._show_times(exits)
+
+    def _show_times(self, exits: dict[str, Counter] | None) -> None:
+        # KVM's *_ns counters are nanoseconds, not events: a table of their own, shown as time
+        title = self.query_one("#times-title", Static)
+        table = self.query_one("#times", LiveTable)
+        columns, rows = time_counter_rows(exits or {}, self.line_width)
+        title.display = table.display = bool(rows)
+        title.update(pack_parts(["Time counters (*_ns): time, not exits",
+                                 "summed over vCPUs: 1000 ms/s = 1 vCPU"], self.line_width - 2))
+        table.replace(columns, rows)  # emptied too: no stale rows behind a hidden table
 
     # -- off the UI thread ----------------------------------------------------------------
 
@@ -182,9 +229,9 @@ class PerformanceScreen(VmScreen):
         elif sample.error:
             box.update(f"QEMU process {sample.pid}: {sample.error}")
         else:
-            box.update(f"QEMU process {sample.pid}: CPU {percent(sample.cpu_percent) or '-'}% · "
-                       f"RSS {human_kib(sample.rss_bytes // 1024)} · "
-                       f"{count(sample.threads, 'thread')} · "
-                       f"I/O read {human_rate(sample.read_bps) or '-'}/s "
-                       f"write {human_rate(sample.write_bps) or '-'}/s")
+            box.update(pack_parts([
+                f"QEMU process {sample.pid}: CPU {percent(sample.cpu_percent) or '-'}%",
+                f"RSS {human_kib(sample.rss_bytes // 1024)}", count(sample.threads, "thread"),
+                f"I/O read {bytes_per_second(sample.read_bps)} "
+                f"write {bytes_per_second(sample.write_bps)}"], self.line_width - 2))
 

@@ -1,13 +1,18 @@
 """What each tab of the details screen shows: rich renderables built from the parsed models.
 
-Pure functions of (details, live facts), so every tab can be checked without a terminal.
+Pure functions of (details, live facts), so every tab can be checked without a terminal. The
+renderables fit themselves to the width they are given: a long value (a disk image path, a
+socket, a title) is shown whole, on a line of its own when it must, and cut only after a '/'
+when even a whole line is too short, never into narrow fragments of a column.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -16,8 +21,11 @@ from kvmtui.virt.domain.details import DomainDetails
 from kvmtui.virt.domain.livefacts import LiveFacts
 from kvmtui.virt.models import DomainSummary
 from kvmtui.virt.session.uris import display_uri
-from kvmtui.widgets.formatting import count, human_kib, yes_no
+from kvmtui.widgets.formatting import count, human_kib, wrap_spans, yes_no
 from kvmtui.widgets.topology import topology_text
+
+GAP = "  "      # between the columns of a device table
+INDENT = 2      # a device's source and notes, under its row
 
 
 def _plain(*cells: str) -> list[Text]:
@@ -26,14 +34,101 @@ def _plain(*cells: str) -> list[Text]:
     return [Text(cell) for cell in cells]
 
 
+class Wrapped:
+    """Text wrapped at spaces to the width it is given, a too-long word cut after its '/'s;
+    every line is indented by `indent`, the lines after the first by `hang` more. Styles of a
+    rich Text are kept."""
+
+    def __init__(self, text: Text | str, style: str = "", hang: int = 2, indent: int = 0) -> None:
+        self.text = text if isinstance(text, Text) else Text(text, style=style)
+        self.hang = hang
+        self.indent = indent
+
+    def lines(self, width: int) -> list[Text]:
+        out: list[Text] = []
+        for paragraph in self.text.split("\n", allow_blank=True):
+            # a paragraph's own leading spaces (XML's nesting) are kept on each of its lines
+            indent = self.indent + len(paragraph.plain) - len(paragraph.plain.lstrip(" "))
+            paragraph = paragraph[indent - self.indent:]
+            room = max(1, width - indent)
+            hang = self.hang if room - self.hang >= 8 else 0  # as wrap_spans decides
+            spans = wrap_spans(paragraph.plain, room, self.hang) or [(0, 0)]
+            for i, (start, end) in enumerate(spans):
+                out.append(Text(" " * (indent + (hang if i else 0))) + paragraph[start:end])
+        return out
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines(options.max_width):
+            line.end = "\n"
+            line.no_wrap = True
+            yield line
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        plain = self.text.plain
+        longest_line = max((len(p) for p in plain.split("\n")), default=0)
+        longest_word = max((len(w) for w in plain.split()), default=0)
+        return Measurement(min(longest_word, 30) + self.indent,
+                           longest_line + self.indent).clamp(max_width=options.max_width)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRow:
+    cells: tuple[str, ...]          # the short columns: target, bus, size, MAC…
+    source: str                     # the long one: a path, a network, a socket
+    notes: tuple[str, ...] = ()     # dim lines under the row (cache mode, backing chain…)
+
+
+class DeviceTable:
+    """Short columns as a table; the source as the last column when every source fits
+    beside them, else whole on a line of its own under its row, as lsblk and virt-manager do."""
+
+    def __init__(self, columns: Sequence[tuple[str, str]], rows: Sequence[DeviceRow],
+                 source_label: str = "Source") -> None:
+        self.columns = columns      # (header, "left" or "right")
+        self.rows = rows
+        self.source_label = source_label
+
+    def _widths(self) -> list[int]:
+        return [max([len(header), *(len(r.cells[i]) for r in self.rows)])
+                for i, (header, _) in enumerate(self.columns)]
+
+    def _line(self, cells: Sequence[str], widths: list[int], source: str | None) -> Text:
+        padded = [cell.rjust(w) if justify == "right" else cell.ljust(w)
+                  for cell, w, (_, justify) in zip(cells, widths, self.columns, strict=True)]
+        if source is not None:
+            padded.append(source)
+        return Text(GAP.join(padded).rstrip())
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        widths = self._widths()
+        short = sum(widths) + len(GAP) * (len(widths) - 1)
+        longest = max([len(self.source_label), *(len(r.source) for r in self.rows)])
+        inline = short + len(GAP) + longest <= width
+        header = self._line([h for h, _ in self.columns], widths,
+                            self.source_label if inline else None)
+        header.stylize("bold")
+        yield header
+        for row in self.rows:
+            yield self._line(row.cells, widths, row.source if inline else None)
+            if not inline:
+                yield Wrapped(row.source, hang=0, indent=INDENT)
+            for note in row.notes:
+                yield Wrapped(note, style="dim", hang=2, indent=INDENT)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(1, options.max_width)
+
+
 def _facts_table(rows: Iterable[tuple[str, object]]) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
+    table.add_column()
     for label, value in rows:
         if value in (None, "", ()):
             continue
-        table.add_row(label, value if isinstance(value, Text) else Text(str(value)))
+        table.add_row(label, Wrapped(value if isinstance(value, Text) else Text(str(value)),
+                                     hang=0))
     return table
 
 
@@ -144,16 +239,24 @@ def memory(details: DomainDetails) -> RenderableType:
     return Group(*parts)
 
 
+def _disk_notes(d, usage) -> tuple[str, ...]:
+    notes = []
+    tuning = ", ".join(f"{k} {v}" for k, v in (("cache", d.cache), ("io", d.io),
+                                               ("discard", d.discard)) if v)
+    if tuning or d.boot_order is not None:
+        notes.append("; ".join(p for p in (tuning, d.boot_order is not None
+                                           and f"boot order {d.boot_order}") if p))
+    for depth, store in enumerate(d.backing_chain):
+        notes.append(f"{'  ' * depth}└ backing {store.format or '?'} {store.source or '?'}")
+    if usage is not None and usage.error and d.source:
+        notes.append(f"size unknown: {usage.error}")
+    return tuple(notes)
+
+
 def disks(details: DomainDetails, facts: LiveFacts | None) -> RenderableType:
     if not details.disks:
         return Text("No disks.")
-    table = Table(expand=True, box=None, pad_edge=False, header_style="bold")
-    for name in ("Target", "Device", "Bus", "Format", "Source"):
-        table.add_column(name, no_wrap=name != "Source", overflow="fold",
-                         ratio=4 if name == "Source" else None)
-    table.add_column("Size", justify="right", no_wrap=True)
-    table.add_column("Used", justify="right", no_wrap=True)
-    notes: list[RenderableType] = []
+    rows = []
     for d in details.disks:
         usage = facts.disks.get(d.target or "") if facts else None
         flags = [f for f, on in (("ro", d.readonly), ("shared", d.shareable)) if on]
@@ -161,55 +264,40 @@ def disks(details: DomainDetails, facts: LiveFacts | None) -> RenderableType:
         size = used = "-"
         if usage is not None and usage.error is None:
             size, used = _bytes(usage.capacity), _bytes(usage.allocation)
-        table.add_row(*_plain(d.target or "?", device, d.bus or "?", d.format or "?",
-                              f"{d.source or '(empty)'}"
-                              + ("" if d.type in ("file", "block") else f" [{d.type}]"),
-                              size, used))
-        extra = []
-        if d.cache or d.io or d.discard:
-            extra.append(", ".join(f"{k} {v}" for k, v in (("cache", d.cache), ("io", d.io),
-                                                           ("discard", d.discard)) if v))
-        if d.boot_order is not None:
-            extra.append(f"boot order {d.boot_order}")
-        for depth, store in enumerate(d.backing_chain, 1):
-            extra.append(f"{'  ' * depth}└ backing {store.format or '?'} {store.source or '?'}")
-        if usage is not None and usage.error and d.source:
-            extra.append(f"size unknown: {usage.error}")
-        if extra:
-            notes.append(Text(f"{d.target}: " + "; ".join(extra), style="dim"))
-    return Group(table, *notes)
+        source = (d.source or "(empty)") + ("" if d.type in ("file", "block") else f" [{d.type}]")
+        rows.append(DeviceRow((d.target or "?", device, d.bus or "?", d.format or "?", size, used),
+                              source, _disk_notes(d, usage)))
+    return DeviceTable([("Target", "left"), ("Device", "left"), ("Bus", "left"),
+                        ("Format", "left"), ("Size", "right"), ("Used", "right")], rows)
 
 
 def nics(details: DomainDetails, facts: LiveFacts | None) -> RenderableType:
     if not details.nics:
         return Text("No network interfaces.")
-    table = Table(expand=True, box=None, pad_edge=False, header_style="bold")
-    table.add_column("MAC", no_wrap=True)
-    table.add_column("Kind", no_wrap=True)
-    table.add_column("Source", overflow="fold", ratio=1)
-    table.add_column("Model", no_wrap=True)
-    table.add_column("Target", no_wrap=True)
-    table.add_column("Link", no_wrap=True)
+    rows = [DeviceRow((n.mac or "?", n.kind, n.model or "-", n.target or "-",
+                       n.link_state or "up"), n.source or "-")
+            for n in details.nics]
+    table = DeviceTable([("MAC", "left"), ("Kind", "left"), ("Model", "left"),
+                         ("Target", "left"), ("Link", "left")], rows)
     addresses = Table.grid(padding=(0, 2))
     addresses.add_column(style="bold", no_wrap=True)
-    addresses.add_column(overflow="fold")
+    addresses.add_column()
     for n in details.nics:
-        table.add_row(*_plain(n.mac or "?", n.kind, n.source or "-", n.model or "-",
-                              n.target or "-", n.link_state or "up"))
         found = facts.addresses.get((n.mac or "").lower()) if facts else None
         if found:
-            addresses.add_row(*_plain(n.mac or "?",
-                                      f"{', '.join(found.addresses)}  (from the {found.source})"))
+            addresses.add_row(Text(n.mac or "?"), Wrapped(
+                f"{', '.join(found.addresses)}  (from the {found.source})", hang=0))
     parts: list[RenderableType] = [table, _heading("Addresses")]
     if addresses.row_count:
         parts.append(addresses)
     elif facts is not None:
-        parts.append(Text(f"none known: {facts.addresses_note or 'no source answered'}", style="dim"))
+        parts.append(Wrapped(f"none known: {facts.addresses_note or 'no source answered'}",
+                             style="dim"))
     return Group(*parts)
 
 
 def devices(details: DomainDetails, host: str) -> RenderableType:
-    parts: list[RenderableType] = []
+    parts: list[Text] = []
     if details.graphics:
         parts.append(Text("Graphics", style="bold underline"))
         for g in details.graphics:
@@ -243,8 +331,13 @@ def devices(details: DomainDetails, host: str) -> RenderableType:
         parts.append(_heading("Not read by kvmtui (see XML)"))
         for dev in unknown:
             parts.append(Text(dev.summary, style="dim"))
-    return Group(*parts) if parts else Text("No other devices.")
+    # a socket or pty path in a line wraps after a '/', not mid-name
+    return Group(*(Wrapped(p) for p in parts)) if parts else Text("No other devices.")
 
 
 def xml_view(xml: str) -> RenderableType:
-    return Syntax(xml, "xml", theme="ansi_dark", word_wrap=False, background_color="default")
+    # wrapped under its own nesting, not cropped: a long path or title in the XML is read
+    # whole at 80 columns, cut (when it must be) after a '/'
+    highlighted = Syntax(xml, "xml", theme="ansi_dark", background_color="default").highlight(xml)
+    highlighted.rstrip()
+    return Wrapped(highlighted, hang=4)

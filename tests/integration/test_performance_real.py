@@ -18,6 +18,8 @@ from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.virt.models import DomainState
 from kvmtui.virt.perf import kvmstat
 from kvmtui.virt.perf.exitnames import reason_key
+from kvmtui.virt.perf.rates import is_time_counter
+from kvmtui.widgets.formatting import seconds_total
 from tests.helpers import open_from_list, screen_text, wait_for
 from tests.integration.conftest import running_kvmtui
 
@@ -46,10 +48,18 @@ def paused_with_exits(hypervisor, guest) -> None:
     hypervisor.virsh("suspend", guest.name)
 
 
-def shown_exits(screen: PerformanceScreen) -> dict[str, int]:
-    """The exits table as the user reads it: reason -> Total column."""
-    rows = screen.query_one("#exits").row_values()
-    return {reason: int(cells[1].replace(",", "")) for reason, cells in rows.items()}
+def shown_exits(screen: PerformanceScreen) -> dict[str, int | str]:
+    """Both exits tables as the user reads them: reason -> Total column; event counts from
+    #exits, KVM's *_ns time counters from #times (in seconds)."""
+    counts = screen.query_one("#exits").row_values()
+    times = screen.query_one("#times").row_values()
+    return {**{reason: int(cells[1].replace(",", "")) for reason, cells in counts.items()},
+            **{name: cells[1] for name, cells in times.items()}}
+
+
+def as_shown(sums: dict[str, int]) -> dict[str, int | str]:
+    """Counters as the performance screen shows them: *_ns time counters in seconds."""
+    return {k: seconds_total(v) if is_time_counter(k) else v for k, v in sums.items()}
 
 
 def socket_uri(hypervisor) -> str:
@@ -66,12 +76,13 @@ async def test_exits_shown_equal_virsh_domstats_of_the_same_tick(hypervisor, kvm
         screen = await open_from_list(
             pilot, kvm_guest.name, "x", PerformanceScreen,
             lambda s: s.stats is not None and s.stats.state is DomainState.PAUSED
-            and s.stats.exits is not None and s.stats.exits["total"].rate is not None, 15)
+            and s.stats.exits is not None and s.stats.exits_detail
+            and all(c.rate is not None for c in s.stats.exits.values()), 15)
         await pilot.pause(0)
         shown = shown_exits(screen)
         assert shown["total"] > 0
         assert screen.stats.exits_source == "libvirt"
-        assert shown == virsh_exit_sums(hypervisor, kvm_guest.name)
+        assert shown == as_shown(virsh_exit_sums(hypervisor, kvm_guest.name))
         # paused: nothing moves, so every rate is 0
         assert {c.rate for c in screen.stats.exits.values()} == {0.0}
         assert "from libvirt per-vCPU stats" in screen_text(app)
@@ -89,22 +100,26 @@ async def test_debugfs_counters_match_libvirt_or_libvirts_are_shown_with_why_not
             lambda s: s.stats is not None and s.stats.state is DomainState.PAUSED, 15)
         reason = kvmstat.probe()
         if reason is None:
-            await wait_for(pilot, lambda: screen.stats.exits is not None, 10)
+            # (the breakdown by reason comes with the first tick after `x` asked for it)
+            await wait_for(pilot, lambda: screen.stats.exits is not None
+                           and screen.stats.exits_detail, 10)
             shown = shown_exits(screen)
             assert screen.stats.exits_source == "debugfs"
             pid = screen._qemu.pid(kvm_guest_uuid(hypervisor, kvm_guest.name))
             raw = kvmstat.read_counters(kvmstat.vm_directories()[pid])
-            assert shown == {reason_key(k): v for k, v in raw.items()}
-            libvirt_sums = virsh_exit_sums(hypervisor, kvm_guest.name)
+            assert shown == as_shown({reason_key(k): v for k, v in raw.items()})
+            libvirt_sums = as_shown(virsh_exit_sums(hypervisor, kvm_guest.name))
             assert {k: shown[k] for k in libvirt_sums if k in shown} == \
                 {k: v for k, v in libvirt_sums.items() if k in shown}
         else:
             # --exits-source debugfs prefers debugfs; refused, it falls back to libvirt's
             # counters, and the stats keep the reason debugfs was not used
-            await wait_for(pilot, lambda: screen.stats.exits is not None, 10)
+            # (the breakdown by reason comes with the first tick after `x` asked for it)
+            await wait_for(pilot, lambda: screen.stats.exits is not None
+                           and screen.stats.exits_detail, 10)
             await pilot.pause(0)
             assert screen.stats.exits_source == "libvirt"
-            assert shown_exits(screen) == virsh_exit_sums(hypervisor, kvm_guest.name)
+            assert shown_exits(screen) == as_shown(virsh_exit_sums(hypervisor, kvm_guest.name))
             assert "from libvirt per-vCPU stats" in screen_text(app)
             assert screen.stats.exits_unavailable_reason == reason
 
@@ -168,7 +183,9 @@ async def test_the_list_shows_live_cpu_memory_and_disk_figures(hypervisor, linux
         def row():
             return table.row_text(key)
 
-        await wait_for(pilot, lambda: row()["cpu"] != "" and row()["disk_read"] != "", 10)
+        # (the columns themselves appear with the host's first figures)
+        await wait_for(pilot, lambda: row().get("cpu", "") != ""
+                       and row().get("disk_read", "") != "", 10)
         stats = app.domain_list.stats[key]
         assert row()["cpu"] == f"{stats.cpu_percent:.1f}"
         assert 0.0 <= stats.cpu_percent <= 100.0
