@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import deque
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import _time, events
 from textual.app import App
@@ -16,10 +16,7 @@ from kvmtui.keys import APP_BINDINGS
 from kvmtui.messages import FleetChanged, StatsTicked
 from kvmtui.screens.domain_list import DomainListScreen
 from kvmtui.screens.guarded import GuardedModal
-from kvmtui.screens.palette import KvmCommands
 from kvmtui.services import Feed
-from kvmtui.virt.domain.actionlog import ActionLog
-from kvmtui.virt.domain.power import PowerAction
 from kvmtui.virt.models import (
     Change,
     ConnectionRemoved,
@@ -31,14 +28,27 @@ from kvmtui.virt.models import (
     StatsTick,
 )
 from kvmtui.virt.perf.figures import FleetFigures
-from kvmtui.virt.perf.stats import DEFAULT_INTERVAL_S, StatsSampler
 from kvmtui.virt.session.config import default_config_path
-from kvmtui.virt.session.fleet import Fleet
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from kvmtui.virt.domain.actionlog import ActionLog
+    from kvmtui.virt.domain.power import PowerAction
+    from kvmtui.virt.perf.stats import StatsSampler
+    from kvmtui.virt.session.fleet import Fleet
 
 # How long keys wait for a screen that was asked for to become current, at the most.
 OPENING_S = 1.0
 # Refresh intervals '+' and '-' step through, in seconds.
 REFRESH_STEPS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+
+
+def _kvm_commands() -> type[Provider]:
+    """The ctrl+p provider, imported when the palette first opens (not needed to start)."""
+    from kvmtui.screens.palette import KvmCommands
+
+    return KvmCommands
 
 
 class KvmApp(App):
@@ -47,19 +57,19 @@ class KvmApp(App):
     BINDINGS = [*APP_BINDINGS]
     # ctrl+p: kvmtui's own actions only (Textual's system commands — themes, screenshots — are
     # not what an operator opens it for)
-    COMMANDS = {KvmCommands}
+    COMMANDS = {_kvm_commands}
     refresh_steps = REFRESH_STEPS
 
     def __init__(self, fleet: Fleet, summaries: list[DomainSummary], *,
-                 shutdown_timeout: float = 60.0, refresh: float = DEFAULT_INTERVAL_S,
-                 exits_source: str = "auto", config_path: Path | None = None) -> None:
+                 shutdown_timeout: float = 60.0, refresh: float | None = None,
+                 exits_source: str = "auto", config_path: Path | None = None,
+                 columns: tuple[str, ...] | None = None) -> None:
         super().__init__()
         self.fleet = fleet
         # where a host added in `H` is saved, and removed from
         self.config_path = config_path or default_config_path()
-        self.action_log = ActionLog()
-        self.action_log.name_of = lambda uri: (self.fleet.connections[uri].host
-                                               if uri in self.fleet.connections else None)
+        # made on first use (see `action_log`): nothing is recorded before the first paint
+        self._action_log: ActionLog | None = None
         # one-way links to the screens: they subscribe while mounted (kvmtui.services)
         self.fleet_feed: Feed[Change] = Feed()
         self.stats_feed: Feed[StatsTick] = Feed()
@@ -69,9 +79,12 @@ class KvmApp(App):
         self._opening: tuple[Screen, float] | None = None
         self.figures = FleetFigures()
         self.domain_list = DomainListScreen(fleet, summaries, self.figures,
-                                            shutdown_timeout=shutdown_timeout)
-        self.sampler = StatsSampler(self._sampled_connections, interval=refresh,
-                                    exits_source=exits_source, on_tick=self._from_sampler)
+                                            shutdown_timeout=shutdown_timeout,
+                                            columns=columns)
+        # made on first use (see `sampler`), at the latest right after the first paint
+        self._sampler: StatsSampler | None = None
+        self._sampler_options = (refresh, exits_source)
+        self._unmounted = False
         # (uri, seconds the UI thread spent on the tick, sampler seconds, libvirt calls):
         # read by benchmarks/stats_tick.py through $KVMTUI_TICK_LOG
         self.tick_costs: deque[tuple[str, float, float, int]] = deque(maxlen=10_000)
@@ -80,15 +93,55 @@ class KvmApp(App):
         return self.domain_list
 
     def on_mount(self) -> None:
+        # Both after the first paint: the list is drawn from the summaries it was given, which
+        # already hold what the hosts reported so far (the fleet keeps those reports for
+        # attach, and drawing them again before the first paint would redraw all the rows for
+        # nothing), and without the sampler's imports.
+        self.call_after_refresh(self._after_first_paint)
+
+    @property
+    def action_log(self) -> ActionLog:
+        """Every action and observed event of this session, made on first use: the fleet's
+        reports reach it only after the first paint (on_mount), and its module (with the
+        snapshot words it names actions by) is not needed to draw the list."""
+        if self._action_log is None:
+            from kvmtui.virt.domain.actionlog import ActionLog
+
+            self._action_log = ActionLog()
+            self._action_log.name_of = lambda uri: (self.fleet.connections[uri].host
+                                                    if uri in self.fleet.connections else None)
+        return self._action_log
+
+    @property
+    def sampler(self) -> StatsSampler:
+        """The one StatsSampler, made on first use: its module (psutil, the QEMU process
+        lookup, debugfs) costs start-up and is not needed to draw the list."""
+        if self._sampler is None:
+            from kvmtui.virt.perf.stats import DEFAULT_INTERVAL_S, StatsSampler
+
+            refresh, exits_source = self._sampler_options
+            self._sampler = StatsSampler(
+                self._sampled_connections,
+                interval=DEFAULT_INTERVAL_S if refresh is None else refresh,
+                exits_source=exits_source, on_tick=self._from_sampler)
+        return self._sampler
+
+    def _after_first_paint(self) -> None:
+        if self._unmounted:
+            return
         # From here on, libvirt's threads reach the UI only through messages.
         self.fleet.attach(self._from_fleet)
         self.sampler.start()
 
     def on_unmount(self) -> None:
-        self.sampler.stop()
+        self._unmounted = True
+        if self._sampler is not None:
+            self._sampler.stop()
         self.fleet.attach(lambda change: None)
         log = os.environ.get("KVMTUI_TICK_LOG")
         if log:
+            import json
+
             with open(log, "w") as f:
                 json.dump(list(self.tick_costs), f)
 

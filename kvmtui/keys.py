@@ -37,6 +37,7 @@ LIST_BINDINGS = [
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("o", "sort", "Sort…", id="sort", show=False),
     Binding("O", "reverse_sort", "Reverse sort", id="reverse_sort", show=False),
+    Binding("C", "columns", "Columns…", id="columns", show=False),
     Binding("escape", "clear_filter", "Clear filter", id="clear_filter", show=False),
     Binding("space", "mark", "Mark", id="mark"),
     Binding("asterisk", "mark_shown", "Mark shown", id="mark_shown", show=False),
@@ -140,6 +141,15 @@ SORT_BINDINGS = [
     Binding("enter", "pick", "Sort", id="sort_pick", show=False, priority=True),
     Binding("escape", "cancel", "Cancel", id="sort_cancel", show=False),
 ]
+COLUMNS_BINDINGS = [
+    Binding("space", "toggle_column", "Show/hide", id="columns_toggle"),
+    Binding("K,shift+up", "move_column(-1)", "Move up", id="columns_up"),
+    Binding("J,shift+down", "move_column(1)", "Move down", id="columns_down"),
+    Binding("enter", "apply", "Apply", id="columns_apply", priority=True),
+    Binding("S", "save", "Apply and save", id="columns_save"),
+    Binding("D", "defaults", "Defaults", id="columns_defaults"),
+    Binding("escape", "cancel", "Cancel", id="columns_cancel"),
+]
 HELP_BINDINGS = [
     Binding("escape", "close", "Close", id="close_help"),
     Binding("question_mark", "close", "Close", id="close_help_again", show=False),
@@ -180,6 +190,16 @@ HELP: dict[str, tuple[str, str]] = {
     "filter": ("filter: name, state:running, host:kvm1, -term", ""),
     "sort": ("sort by a column, picked by its name", ""),
     "reverse_sort": ("reverse the order", ""),
+    "columns": ("columns: which the list shows, and their order", ""),
+    "columns_toggle": ("show / hide the highlighted column (Name always shows)", ""),
+    "columns_up": ("move the highlighted column left / right (earlier: kept at 80 columns)",
+                   ""),
+    "columns_down": ("move the highlighted column left / right (earlier: kept at 80 columns)",
+                     ""),
+    "columns_apply": ("use these columns now", ""),
+    "columns_save": ("use these columns now and save them to the config file", ""),
+    "columns_defaults": ("back to the default columns", ""),
+    "columns_cancel": ("close, the columns unchanged", ""),
     "clear_filter": ("clear the filter", ""),
     "start": ("start; restore a saved VM; wake a suspended one", "off"),
     "restore": ("start; restore a saved VM; wake a suspended one", "off"),
@@ -243,6 +263,7 @@ HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Performance (x), a host's view (enter in H)", BACK_BINDINGS),
     ("Action log (L)", ACTION_LOG_BINDINGS),
     ("Sort by (o)", SORT_BINDINGS),
+    ("Columns (C)", COLUMNS_BINDINGS),
     ("Questions", [*CONFIRM_BINDINGS, *CHOICE_BINDINGS, *CREATE_BINDINGS]),
 ]
 

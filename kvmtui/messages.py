@@ -1,23 +1,30 @@
-"""Typed messages shared by the app, screens and widgets."""
+"""Typed messages shared by the app, screens and widgets.
+
+The types the fields carry are imported for type checking only: this module is imported at
+start-up, and the models of details, snapshots, host facts and consoles are not needed until a
+screen that shows them is opened (each screen imports them itself).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from kvmtui.virt.console.devices import ConsoleDevice
-from kvmtui.virt.console.errors import Refusal
-from kvmtui.virt.console.stream import ConsoleStream
-from kvmtui.virt.domain.actionlog import ActionRecord
-from kvmtui.virt.domain.bulk import BulkRun
-from kvmtui.virt.domain.details import DomainDetails
-from kvmtui.virt.domain.livefacts import LiveFacts
-from kvmtui.virt.domain.power import PowerAction
-from kvmtui.virt.domain.snapshots import SnapshotTree
-from kvmtui.virt.models import Change, Counter, DomainKey, StatsTick
-from kvmtui.virt.perf.host import HostUsage, NodeFacts, VirtFeatures
-from kvmtui.virt.perf.qemuproc import ProcessSample
+if TYPE_CHECKING:  # annotations only: importing the models they name costs start-up
+    from kvmtui.virt.console.devices import ConsoleDevice
+    from kvmtui.virt.console.errors import Refusal
+    from kvmtui.virt.console.stream import ConsoleStream
+    from kvmtui.virt.domain.actionlog import ActionRecord
+    from kvmtui.virt.domain.bulk import BulkRun
+    from kvmtui.virt.domain.details import DomainDetails
+    from kvmtui.virt.domain.livefacts import LiveFacts
+    from kvmtui.virt.domain.power import PowerAction
+    from kvmtui.virt.domain.snapshots import SnapshotTree
+    from kvmtui.virt.models import Change, Counter, DomainKey, StatsTick
+    from kvmtui.virt.perf.host import HostUsage, NodeFacts, VirtFeatures
+    from kvmtui.virt.perf.qemuproc import ProcessSample
 
 
 @dataclass

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
-from textual.app import App
-from textual.dom import DOMNode
+if TYPE_CHECKING:  # annotations only: this module is imported at start-up
+    from textual.app import App
+    from textual.dom import DOMNode
 
-from kvmtui.virt.domain.actionlog import ActionLog
-from kvmtui.virt.domain.power import PowerAction
-from kvmtui.virt.models import Change, DomainKey, DomainStats, DomainSummary, StatsTick
-from kvmtui.virt.perf.figures import FleetFigures
-from kvmtui.virt.perf.stats import StatsSampler
-from kvmtui.virt.session.fleet import Fleet
+    from kvmtui.virt.domain.actionlog import ActionLog
+    from kvmtui.virt.domain.power import PowerAction
+    from kvmtui.virt.models import Change, DomainKey, DomainStats, DomainSummary, StatsTick
+    from kvmtui.virt.perf.figures import FleetFigures
+    from kvmtui.virt.perf.stats import StatsSampler
+    from kvmtui.virt.session.fleet import Fleet
 
 T = TypeVar("T")
 

@@ -45,6 +45,7 @@ SHOTS = [  # file name, terminal size, keys pressed first
 
 LIVE_SHOTS = [
     ("live-list", (100, 30), ["WAIT"] * 6),
+    ("live-list-80x24", (80, 24), ["WAIT"] * 6),
     ("performance-kvm", (100, 30), ["home", "x", "WAIT", "WAIT", "WAIT", "WAIT"]),
     ("performance-tcg-80x24", (80, 24), ["end", "x", "WAIT", "WAIT", "WAIT"]),
     ("host", (100, 34), ["H", "WAIT", "enter", "WAIT", "WAIT", "WAIT", "WAIT"]),

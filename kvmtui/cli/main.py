@@ -70,10 +70,10 @@ def _version_text() -> str:
 
 
 def resolve_uris(args: argparse.Namespace) -> list[str]:
-    from kvmtui.virt.session.demo import demo_uri
-
     uris = list(args.connect)
     if args.demo:
+        from kvmtui.virt.session.demo import demo_uri
+
         uris.insert(0, demo_uri())
     if not uris:
         # "" lets libvirt pick its own default (uri_default in libvirt.conf, then probing)
@@ -183,7 +183,8 @@ def run_console(args: argparse.Namespace, config) -> int:
             print(_failure_line(only), file=sys.stderr)
             return 1
     app = KvmApp(fleet, fleet.summaries(), shutdown_timeout=args.shutdown_timeout,
-                 refresh=args.refresh, exits_source=args.exits_source, config_path=config.path)
+                 refresh=args.refresh, exits_source=args.exits_source, config_path=config.path,
+                 columns=config.columns)
     try:
         app.run()
     finally:

@@ -7,34 +7,29 @@ at once. Each VM's row shows its action under way; one notification sums up how 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from textual import work
 
 from kvmtui.messages import BulkItemDone
-from kvmtui.screens.bulk_dialogs import BulkConfirmScreen, BulkSnapshotScreen, vm_word
 from kvmtui.screens.power_desk import POWER_KEYS, PowerDesk
-from kvmtui.screens.snapshot_dialogs import CreateRequest
 from kvmtui.services import services
-from kvmtui.virt.domain import snapshots as snaps
-from kvmtui.virt.domain.actionlog import ActionRecord
-from kvmtui.virt.domain.bulk import (
-    PARALLEL,
-    BulkPlan,
-    BulkRun,
-    bulk_meaning,
-    plan_power,
-    plan_snapshot,
-    snapshot_kind_of,
-)
-from kvmtui.virt.domain.marks import Marks
 from kvmtui.virt.domain.power import SPECS, PowerAction, perform
-from kvmtui.virt.models import DomainKey, DomainSummary
 from kvmtui.virt.session.errors import libvirt_message
 
-# (VM, its name, the power action or None for a snapshot, the record, the libvirt call)
-Item = tuple[DomainKey, str, PowerAction | None, ActionRecord, Callable]
+# The questions, the bulk plans and snapshots are imported where they are first used: the list
+# is drawn at start-up without them.
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kvmtui.screens.snapshot_dialogs import CreateRequest
+    from kvmtui.virt.domain.actionlog import ActionRecord
+    from kvmtui.virt.domain.bulk import BulkPlan, BulkRun
+    from kvmtui.virt.domain.marks import Marks
+    from kvmtui.virt.models import DomainKey, DomainSummary
+
+    # (VM, its name, the power action or None for a snapshot, the record, the libvirt call)
+    Item = tuple[DomainKey, str, PowerAction | None, ActionRecord, Callable]
 
 
 class BulkActions(PowerDesk):
@@ -79,6 +74,8 @@ class BulkActions(PowerDesk):
     # -- which keys apply -------------------------------------------------------------------
 
     def bulk_applies(self, action: PowerAction, key_actions: list[PowerAction]) -> bool:
+        from kvmtui.virt.domain.bulk import bulk_meaning
+
         """Whether this binding is what its key means for the marked VMs now."""
         if self.fleet.readonly:
             return False
@@ -107,6 +104,9 @@ class BulkActions(PowerDesk):
     # -- asking -----------------------------------------------------------------------------
 
     def request_bulk_power(self, action: PowerAction) -> None:
+        from kvmtui.screens.bulk_dialogs import BulkConfirmScreen
+        from kvmtui.virt.domain.bulk import plan_power
+
         plan = plan_power(action, self.marked(), self.unreachable)
         if not plan.targets:
             return
@@ -114,6 +114,9 @@ class BulkActions(PowerDesk):
                              lambda yes: self.start_bulk_power(plan) if yes else None)
 
     def request_bulk_snapshot(self) -> None:
+        from kvmtui.screens.bulk_dialogs import BulkSnapshotScreen
+        from kvmtui.virt.domain.bulk import plan_snapshot
+
         if self.fleet.readonly:
             self.notify("Read-only: kvmtui was started with --readonly, so snapshots cannot be "
                         "created.", severity="warning")
@@ -130,6 +133,8 @@ class BulkActions(PowerDesk):
     # -- acting -----------------------------------------------------------------------------
 
     def start_bulk_power(self, plan: BulkPlan) -> None:
+        from kvmtui.virt.domain.bulk import BulkRun
+
         log = services(self.app).action_log
         run = BulkRun.of(plan)
         items: list[Item] = []
@@ -143,6 +148,9 @@ class BulkActions(PowerDesk):
         self.run_bulk(run, items)
 
     def start_bulk_snapshot(self, plan: BulkPlan, request: CreateRequest) -> None:
+        from kvmtui.virt.domain import snapshots as snaps
+        from kvmtui.virt.domain.bulk import BulkRun, snapshot_kind_of
+
         log = services(self.app).action_log
         run = BulkRun.of(plan, request.name)
         items: list[Item] = []
@@ -160,6 +168,10 @@ class BulkActions(PowerDesk):
     # moved to another screen meanwhile.
     @work(thread=True, group="bulk")
     def run_bulk(self, run: BulkRun, items: list[Item]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from kvmtui.virt.domain.bulk import PARALLEL
+
         def one(item: Item) -> None:
             key, name, action, record, call = item
             try:
@@ -175,6 +187,8 @@ class BulkActions(PowerDesk):
             list(pool.map(one, items))
 
     def on_bulk_item_done(self, message: BulkItemDone) -> None:
+        from kvmtui.screens.bulk_dialogs import vm_word
+
         run = message.run
         services(self.app).action_log.finish(message.record, message.error)
         run.finished(message.action, message.name, message.error)

@@ -38,6 +38,7 @@ from kvmtui.virt.session.hoststate import state_words
 from kvmtui.widgets.domain_table import DomainTable
 from kvmtui.widgets.fleet_header import FleetHeader
 from kvmtui.widgets.key_footer import KeyFooter
+from kvmtui.widgets.table_layout import LIVE_KEYS, figures_reported
 
 
 class DomainListScreen(BulkActions):
@@ -50,8 +51,13 @@ class DomainListScreen(BulkActions):
     """
 
     def __init__(self, fleet: Fleet, summaries: list[DomainSummary], figures: FleetFigures, *,
-                 shutdown_timeout: float) -> None:
+                 shutdown_timeout: float, columns: tuple[str, ...] | None = None) -> None:
         super().__init__()
+        from kvmtui.virt.columns import DEFAULT_COLUMNS
+
+        self.chosen_columns = columns or DEFAULT_COLUMNS
+        # per host, the live columns its figures have filled (a column shows once any has)
+        self._reported: dict[str, set[str]] = {}
         self.fleet = fleet
         self.domains: dict[DomainKey, DomainSummary] = {s.key: s for s in summaries}
         # each host's state as the last report said (the header and the rows follow it)
@@ -72,7 +78,7 @@ class DomainListScreen(BulkActions):
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
         yield DomainTable(multi_host=self.fleet.multi_host, activity=self.activity,
-                          marks=self.marks, id="domains")
+                          marks=self.marks, columns=self.chosen_columns, id="domains")
         yield Input(placeholder="filter: name, state:running, host:NAME, -term to negate",
                     id="filter")
         yield KeyFooter()
@@ -161,12 +167,21 @@ class DomainListScreen(BulkActions):
         sorted by them."""
         if tick.error:
             return  # the connection's own events report what went wrong
+        self._note_reported(tick)
         if not self.is_current or not self.is_mounted:
             self._stale = True  # drawn when the user comes back, not under another screen
         elif SORTS[self.sort_index][0] in BUSIEST_FIRST:
             self.redraw()  # the order itself follows the figures
         else:
             self.table.update_stats(self.stats, self.figures.cpu)
+
+    def _note_reported(self, tick: StatsTick) -> None:
+        """Columns appear once some host reports their figures and stay while it is there,
+        so they do not come and go as VMs start and stop."""
+        reported = self._reported.setdefault(tick.uri, set())
+        if len(reported) < len(LIVE_KEYS):
+            reported |= figures_reported(tick.stats.values())
+            self.table.set_fillable(frozenset().union(*self._reported.values()))
 
     def on_screen_resume(self) -> None:
         if self._stale:
@@ -299,6 +314,8 @@ class DomainListScreen(BulkActions):
         self._failure_said.discard(change.uri)
         self.table.disconnected_uris.discard(change.uri)
         self.figures.forget(change.uri)
+        self._reported.pop(change.uri, None)
+        self.table.set_fillable(frozenset().union(*self._reported.values()))
         self.table.set_multi_host(self.fleet.multi_host)
 
     # -- power ----------------------------------------------------------------------------
@@ -390,6 +407,32 @@ class DomainListScreen(BulkActions):
         else:
             self.sort_index, self.sort_reverse = index, False
         self.redraw()
+
+    def action_columns(self) -> None:
+        from kvmtui.screens.columns_dialog import ColumnsScreen
+
+        self.app.push_screen(ColumnsScreen(self.table.chosen, multi_host=self.fleet.multi_host),
+                             self.use_columns)
+
+    def use_columns(self, answer: tuple[tuple[str, ...], bool] | None) -> None:
+        """The columns the user picked in `C`; saved to the config file when asked."""
+        if answer is None:
+            return
+        columns, save = answer
+        self.table.set_columns(columns)
+        self._update_header()
+        if not save:
+            return
+        from kvmtui.virt.session.config import ConfigError
+        from kvmtui.virt.session.config_edit import save_columns
+
+        path = self.app.config_path  # type: ignore[attr-defined]
+        try:
+            save_columns(path, columns)
+        except ConfigError as err:
+            self.notify(str(err), severity="error", timeout=8)
+            return
+        self.notify(f"columns saved to {path}", timeout=3)
 
     def action_reverse_sort(self) -> None:
         self.sort_reverse = not self.sort_reverse

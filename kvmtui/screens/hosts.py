@@ -20,13 +20,8 @@ from kvmtui.screens.host_dialogs import AddHostRequest, AddHostScreen, RemoveHos
 from kvmtui.services import services
 from kvmtui.virt.models import ConnectionChanged, ConnectionStatus, NodeUsage, StatsTick
 from kvmtui.virt.perf.host_exits import summed_exits
-from kvmtui.virt.session.config import (
-    ConfigError,
-    HostEntry,
-    append_host,
-    load_config,
-    remove_host,
-)
+from kvmtui.virt.session.config import ConfigError, HostEntry, load_config
+from kvmtui.virt.session.config_edit import append_host, remove_host
 from kvmtui.virt.session.connection import Connection
 from kvmtui.virt.session.fleet import Fleet
 from kvmtui.virt.session.hoststate import state_words

@@ -63,6 +63,7 @@ _TITLES = {
     "clear_marks": "Unmark all VMs",
     "filter": "Filter the list", "clear_filter": "Clear the filter",
     "sort": "Sort by a column…", "reverse_sort": "Reverse the order",
+    "columns": "Choose the columns…",
     "slower": "Refresh less often", "faster": "Refresh more often",
     "action_log": "Action log", "help": "Help: every key", "quit": "Quit",
     "reload": "Read {vm} again", "reread": "Read the snapshots of {vm} again",

@@ -4,19 +4,22 @@ shutdown watched until the VM is off (or overdue). The list and every VM screen 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import work
 from textual.screen import Screen
 from textual.timer import Timer
 
 from kvmtui.keys import POWER_BINDINGS
 from kvmtui.messages import PowerDone
-from kvmtui.screens.confirm import ConfirmScreen
 from kvmtui.services import services
 from kvmtui.virt.domain.power import SPECS, PowerAction, available, perform, why_not
 from kvmtui.virt.models import DomainKey, DomainState, DomainSummary
 from kvmtui.virt.session.errors import libvirt_message
-from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets.domain_table import DomainTable
+
+if TYPE_CHECKING:
+    from kvmtui.virt.session.fleet import Fleet
 
 SETTLED = {DomainState.SHUTOFF, DomainState.CRASHED}
 SHUTTING_DOWN = SPECS[PowerAction.SHUTDOWN].doing
@@ -91,6 +94,8 @@ class PowerDesk(Screen):
             return
         spec = SPECS[action]
         if spec.confirm:
+            from kvmtui.screens.confirm import ConfirmScreen  # on first use: not needed to start
+
             question = f"{spec.label} {summary.name}?"
             if self.fleet.multi_host:
                 question = f"{spec.label} {summary.name} on {summary.host}?"

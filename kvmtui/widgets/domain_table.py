@@ -1,5 +1,9 @@
 """The domain list: a line-API table that draws only the rows on screen.
 
+Columns: the user's choice (virt/columns.py; `C` and the config file), less the Host column
+with one host and the live figures no connection reports; table_layout.py decides which fit
+and how wide. Sideways, the table scrolls a column at a time and the columns up to Name stay.
+
 Rows are DomainSummary values keyed by (uri, uuid). `show` replaces the model in place — the
 table keeps no per-cell widgets or measured renderables, so 1000 domains cost what 30 cost on
 screen, a state change re-renders one line, and the cursor and scroll position follow the
@@ -10,7 +14,6 @@ thousand VMs that alone doubled start-up.)
 from __future__ import annotations
 
 from collections.abc import Container, Mapping, Sequence
-from dataclasses import dataclass
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -24,42 +27,16 @@ from textual.strip import Strip
 from textual.widgets import Input
 
 from kvmtui.keys import TABLE_BINDINGS
+from kvmtui.virt.columns import BY_KEY, DEFAULT_COLUMNS, ListColumn
 from kvmtui.virt.domain.filtering import BUSIEST_FIRST
 from kvmtui.virt.models import DomainKey, DomainStats, DomainSummary
-from kvmtui.widgets.formatting import human_kib, human_rate, percent, sparkline, yes_no
+from kvmtui.widgets.table_cells import figure_cell, summary_cells
+from kvmtui.widgets.table_layout import GAP, ColumnLayout, fit_cell, lay_out
 
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    key: str
-    label: str
-    right: bool = False
-    min_width: int = 0
-
-
-SPARK_WIDTH = 10
-COLUMNS = [
-    Column("id", "Id", right=True, min_width=2),
-    Column("name", "Name", min_width=4),
-    Column("state", "State", min_width=11),
-    Column("cpu", "CPU%", right=True, min_width=5),
-    Column("history", "CPU history", min_width=SPARK_WIDTH),
-    Column("used", "Used", right=True, min_width=8),
-    Column("disk_read", "Disk R/s", right=True, min_width=8),
-    Column("disk_write", "Disk W/s", right=True, min_width=8),
-    Column("net_rx", "Net RX/s", right=True, min_width=8),
-    Column("net_tx", "Net TX/s", right=True, min_width=8),
-    Column("vcpus", "vCPUs", right=True),
-    Column("memory", "Memory", right=True),
-    Column("autostart", "Auto"),
-    Column("persistent", "Persist"),
-]
-HOST_COLUMN = Column("host", "Host", min_width=4)
 # Live figures have fixed widths and are formatted only for the rows on screen, so a tick costs
 # the same with 30 domains or 1000 (and a changing figure never makes the columns jump).
-STAT_COLUMNS = {"cpu", "history", "used", "disk_read", "disk_write", "net_rx", "net_tx"}
-GAP = 2  # spaces between columns
 MARK = "●"  # in the first cell of a marked VM's row
+MORE_LEFT, MORE_RIGHT = "‹", "›"  # in the header: columns scrolled off that side
 
 
 class DomainTable(ScrollView, can_focus=True):
@@ -84,7 +61,7 @@ class DomainTable(ScrollView, can_focus=True):
     }
 
     DEFAULT_CSS = """
-    DomainTable { background: $surface; color: $foreground; }
+    DomainTable { background: $surface; color: $foreground; overflow-x: hidden; }
     DomainTable > .domain-table--header { text-style: bold; background: $panel; }
     DomainTable > .domain-table--cursor {
         background: $block-cursor-blurred-background; color: $block-cursor-blurred-foreground;
@@ -120,14 +97,18 @@ class DomainTable(ScrollView, can_focus=True):
         """'/' was pressed: the keys typed next belong to the filter box."""
 
     def __init__(self, *, multi_host: bool = False, activity: dict[DomainKey, str] | None = None,
-                 marks: Container[DomainKey] = (), id: str | None = None) -> None:
+                 marks: Container[DomainKey] = (), columns: Sequence[str] = DEFAULT_COLUMNS,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.multi_host = multi_host
+        self.chosen: tuple[str, ...] = tuple(columns)  # the user's columns, in their order
+        self.fillable: frozenset[str] = frozenset()  # live columns some connection reports
         # what is under way on a VM ("shutting down…"), shown in place of its state; the
         # screen owns it and calls restyle() when it changes
         self.activity: dict[DomainKey, str] = activity if activity is not None else {}
         self.marks = marks  # the marked VMs (the screen owns them): a glyph and a style
-        self.columns = self._columns_for(multi_host)
+        self.columns = self._effective_columns()
+        self.column_offset = 0  # scrolling columns scrolled off to the left
         # said on the first row when there is no domain to show ("connecting to kvm1…")
         self.empty_text = ""
         self.sort_column = "name"
@@ -143,8 +124,9 @@ class DomainTable(ScrollView, can_focus=True):
         self._index: dict[DomainKey, int] = {}
         self._cells: list[tuple[str, ...]] = []
         self._live: dict[int, tuple[str, ...]] = {}  # row -> cells with figures, on screen only
-        self._stat_slots = [i for i, c in enumerate(self.columns) if c.key in STAT_COLUMNS]
+        self._stat_slots = self._live_slots()
         self._widths: list[int] = self._label_widths()
+        self._layout: tuple[tuple[int, int], ColumnLayout] | None = None  # (width, offset) -> layout
 
     # -- reading --------------------------------------------------------------------------
 
@@ -169,6 +151,18 @@ class DomainTable(ScrollView, can_focus=True):
     def column_labels(self) -> list[str]:
         return [c.label for c in self.columns]
 
+    def visible_labels(self) -> list[str]:
+        """The labels of the columns on screen now, left to right."""
+        layout = self.column_layout()
+        return [self.columns[i].label for i in layout.on_screen]
+
+    def screen_row(self, key: DomainKey) -> dict[str, str]:
+        """The cells on screen of a domain's row, by column key, as drawn (Name shortened)."""
+        layout = self.column_layout()
+        cells = self._row_cells(self._index[key])
+        return {self.columns[i].key: fit_cell(self.columns[i].key, cells[i], layout.widths[i])
+                for i in layout.on_screen}
+
     # -- writing --------------------------------------------------------------------------
 
     def show(self, summaries: Sequence[DomainSummary],
@@ -192,8 +186,9 @@ class DomainTable(ScrollView, can_focus=True):
                 if len(cell) > widths[i] and i not in fixed:
                     widths[i] = cell_len(cell)
         self._widths = widths
-        total_width = sum(widths) + GAP * (len(widths) - 1) + 2
-        self.virtual_size = Size(total_width, len(self._rows) + 1)
+        self._layout = None
+        # no horizontal scroll bar: sideways, the table moves by columns (column_offset)
+        self.virtual_size = Size(1, len(self._rows) + 1)
         if self._to_top:
             self._to_top = False
             row = 0
@@ -208,6 +203,14 @@ class DomainTable(ScrollView, can_focus=True):
         # the sorted column's label carries an arrow: two cells more
         return [max(c.min_width, cell_len(c.label) + (2 if c.key == self.sort_column else 0))
                 for c in self.columns]
+
+    def column_layout(self) -> ColumnLayout:
+        """The columns that fit the table's width now (cached until rows or width change)."""
+        width = self.scrollable_content_region.width or self.size.width or 80
+        if self._layout is None or self._layout[0] != (width, self.column_offset):
+            built = lay_out(self.columns, self._widths, width, self.column_offset)
+            self._layout = ((width, self.column_offset), built)
+        return self._layout[1]
 
     def update_stats(self, stats: dict[DomainKey, DomainStats],
                      history: Mapping[DomainKey, Sequence[float | None]]) -> None:
@@ -228,21 +231,41 @@ class DomainTable(ScrollView, can_focus=True):
     def cursor_key_at(self, row: int) -> DomainKey | None:
         return self._rows[row].key if 0 <= row < len(self._rows) else None
 
-    @staticmethod
-    def _columns_for(multi_host: bool) -> list:
-        columns = list(COLUMNS)
-        if multi_host:
-            columns.insert(2, HOST_COLUMN)
-        return columns
+    def _effective_columns(self) -> list[ListColumn]:
+        """The chosen columns less Host with one host and the figures nobody reports."""
+        return [BY_KEY[key] for key in self.chosen
+                if (key != "host" or self.multi_host)
+                and (not BY_KEY[key].live or key in self.fillable)]
+
+    def _live_slots(self) -> list[int]:
+        return [i for i, c in enumerate(self.columns) if c.live]
+
+    def _columns_changed(self) -> None:
+        columns = self._effective_columns()
+        if [c.key for c in columns] == [c.key for c in self.columns]:
+            return
+        self.columns = columns
+        self._stat_slots = self._live_slots()
+        self.restyle()
 
     def set_multi_host(self, multi_host: bool) -> None:
         """The Host column comes with a second host and goes with the last but one."""
         if multi_host == self.multi_host:
             return
         self.multi_host = multi_host
-        self.columns = self._columns_for(multi_host)
-        self._stat_slots = [i for i, c in enumerate(self.columns) if c.key in STAT_COLUMNS]
-        self.restyle()
+        self._columns_changed()
+
+    def set_fillable(self, keys: frozenset[str]) -> None:
+        """The live columns some connection reports figures for (the rest are not shown)."""
+        if keys != self.fillable:
+            self.fillable = keys
+            self._columns_changed()
+
+    def set_columns(self, keys: Sequence[str]) -> None:
+        """The user's columns, in their order (`C`, or the config file's `columns`)."""
+        self.chosen = tuple(keys)
+        self.column_offset = 0
+        self._columns_changed()
 
     def restyle(self) -> None:
         """Re-render every row (after a connection went away or came back); the same rows, so a
@@ -258,24 +281,15 @@ class DomainTable(ScrollView, can_focus=True):
             state = self.activity[s.key]
         else:
             state = s.state_text
-        cells = ["-" if s.id is None else str(s.id), s.name, state, "", "", "", "", "", "", "",
-                 str(s.vcpus), human_kib(s.memory_kib), yes_no(s.autostart),
-                 yes_no(s.persistent)]
-        if self.multi_host:
-            cells.insert(2, s.host)
-        return tuple(cells)
+        return summary_cells(s, state, self.columns)
 
-    def _stat_cells(self, s: DomainSummary) -> tuple[str, ...]:
+    def _stat_cells(self, s: DomainSummary) -> list[str]:
         # a disconnected host's last figures are not figures any more
         st = self._stats.get(s.key) if s.active and s.key.uri not in self.disconnected_uris else None
         if st is None:
-            return ("",) * len(STAT_COLUMNS)
+            return [""] * len(self._stat_slots)
         history = self._history.get(s.key)
-        return (percent(st.cpu_percent),
-                sparkline(history, SPARK_WIDTH) if history else "",
-                human_kib(st.memory_used_kib) if st.memory_used_kib is not None else "",
-                human_rate(st.disk_read_bps), human_rate(st.disk_write_bps),
-                human_rate(st.net_rx_bps), human_rate(st.net_tx_bps))
+        return [figure_cell(self.columns[i].key, st, history) for i in self._stat_slots]
 
     # -- cursor ---------------------------------------------------------------------------
 
@@ -319,6 +333,19 @@ class DomainTable(ScrollView, can_focus=True):
         self.moved = True
         self._set_cursor(len(self._rows) - 1)
 
+    def action_scroll_left(self) -> None:
+        self._scroll_columns(-1)
+
+    def action_scroll_right(self) -> None:
+        self._scroll_columns(1)
+
+    def _scroll_columns(self, delta: int) -> None:
+        """Sideways by one column; the columns up to Name stay where they are."""
+        offset = max(0, min(self.column_offset + delta, self.column_layout().max_offset))
+        if offset != self.column_offset:
+            self.column_offset = offset
+            self.refresh()
+
     def on_key(self, event: events.Key) -> None:
         # Keys are handled here, in the order they were typed, before any binding sees them.
         # After '/', the keys that arrive before the filter box has taken focus are the
@@ -344,23 +371,21 @@ class DomainTable(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._scroll_cursor_into_view()
+        self.column_offset = min(self.column_offset, self.column_layout().max_offset)
 
     # -- drawing --------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        scroll_x = int(self.scroll_x)
         if y == 0:
-            strip = self._header_strip()
-        else:
-            row = int(self.scroll_y) + y - 1
-            if row == 0 and not self._rows and self.empty_text:
-                return Strip([Segment(f" {self.empty_text}", self.rich_style)]).crop_extend(
-                    0, width, self.rich_style)
-            if row >= len(self._rows):
-                return Strip.blank(width, self.rich_style)
-            strip = self._row_strip(row)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+            return self._header_strip().crop_extend(0, width, self.rich_style)
+        row = int(self.scroll_y) + y - 1
+        if row == 0 and not self._rows and self.empty_text:
+            return Strip([Segment(f" {self.empty_text}", self.rich_style)]).crop_extend(
+                0, width, self.rich_style)
+        if row >= len(self._rows):
+            return Strip.blank(width, self.rich_style)
+        return self._row_strip(row).crop_extend(0, width, self.rich_style)
 
     def _header_strip(self) -> Strip:
         style = self.rich_style + self.get_component_rich_style("domain-table--header")
@@ -371,7 +396,14 @@ class DomainTable(ScrollView, can_focus=True):
                 descending = (column.key in BUSIEST_FIRST) != self.sort_reverse
                 label += " ▼" if descending else " ▲"
             labels.append(label)
-        return Strip(self._segments(labels, [style] * len(labels), style, lead=" "))
+        layout = self.column_layout()
+        segments = self._segments(labels, [style] * len(labels), style, lead=" ",
+                                  layout=layout, header=True)
+        if layout.more_right:  # the last cell says that more columns lie to the right
+            width = self.scrollable_content_region.width
+            strip = Strip(segments).crop_extend(0, width - 1, style)
+            return Strip([*strip, Segment(MORE_RIGHT, style)])
+        return Strip(segments)
 
     def _row_strip(self, row: int) -> Strip:
         base = self.rich_style
@@ -382,27 +414,31 @@ class DomainTable(ScrollView, can_focus=True):
             base = base + self.get_component_rich_style("domain-table--cursor")
         cells = self._row_cells(row)
         styles = [base] * len(cells)
-        state_index = next(i for i, c in enumerate(self.columns) if c.key == "state")
-        if self._rows[row].key in self.activity and self._rows[row].key.uri not in self.disconnected_uris:
-            state_class = "busy"
-        else:
-            state_class = cells[state_index].replace(" (saved)", "").replace(" ", "-")
-        state_style = self.get_component_rich_style(f"domain-table--{state_class}", partial=True)
-        styles[state_index] = base + state_style if row != self.cursor_row else base
-        return Strip(self._segments(cells, styles, base, lead=MARK if marked else " "))
+        key = self._rows[row].key
+        for i in (i for i, c in enumerate(self.columns) if c.key == "state"):  # none if hidden
+            busy = key in self.activity and key.uri not in self.disconnected_uris
+            state_class = "busy" if busy else cells[i].replace(" (saved)", "").replace(" ", "-")
+            state_style = self.get_component_rich_style(f"domain-table--{state_class}",
+                                                        partial=True)
+            styles[i] = base + state_style if row != self.cursor_row else base
+        return Strip(self._segments(cells, styles, base, lead=MARK if marked else " ",
+                                    layout=self.column_layout()))
 
     def _segments(self, cells: Sequence[str], styles: Sequence[Style], base: Style,
-                  lead: str) -> list[Segment]:
+                  lead: str, layout: ColumnLayout, header: bool = False) -> list[Segment]:
         segments = [Segment(lead, base)]
-        for i, (column, cell, style) in enumerate(zip(self.columns, cells, styles, strict=True)):
-            width = self._widths[i]
-            pad = width - cell_len(cell)
-            if pad < 0:
-                cell, pad = cell[:width], 0
+        order = layout.on_screen
+        for n, i in enumerate(order):
+            column, width = self.columns[i], layout.widths[i]
+            cell = fit_cell(column.key, cells[i], width)
+            pad = max(width - cell_len(cell), 0)
             text = " " * pad + cell if column.right else cell + " " * pad
-            segments.append(Segment(text, style))
-            if i < len(cells) - 1:
-                segments.append(Segment(" " * GAP, base))
+            segments.append(Segment(text, styles[i]))
+            if n < len(order) - 1:
+                # in the header, after the frozen columns: '‹', columns scrolled off
+                scrolled = header and layout.more_left and i == layout.frozen[-1]
+                segments.append(Segment(MORE_LEFT + " " * (GAP - 1) if scrolled else " " * GAP,
+                                        base))
         segments.append(Segment(" ", base))
         return segments
 

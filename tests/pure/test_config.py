@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from kvmtui.virt.session import config as config_module
+from kvmtui.virt.session import config_edit as config_module
 from kvmtui.virt.session.config import (
     REFRESH_RANGE_S,
     Config,
     ConfigError,
     HostEntry,
-    append_host,
     default_config_path,
     load_config,
-    remove_host,
 )
+from kvmtui.virt.session.config_edit import append_host, remove_host, save_columns
 
 GOOD = """\
 # kvmtui settings
@@ -114,9 +113,9 @@ def test_name_defaults_to_the_uris_host_label(tmp_path, uri, label):
 
 BAD = [
     ("refresh = 1\nrefesh = 2\n",
-     "line 2: unknown setting 'refesh' (known: refresh, shutdown_timeout, hosts)"),
+     "line 2: unknown setting 'refesh' (known: refresh, shutdown_timeout, columns, hosts)"),
     ('refresh = 1\n\n[colours]\nbg = "red"\n',
-     "line 3: unknown setting 'colours' (known: refresh, shutdown_timeout, hosts)"),
+     "line 3: unknown setting 'colours' (known: refresh, shutdown_timeout, columns, hosts)"),
     ("# why\nrefresh = 0.01\n", "line 2: refresh = 0.01 is out of range: give 0.2 to 3600 seconds"),
     ("refresh = nan\n", "line 1: refresh = nan is out of range: give 0.2 to 3600 seconds"),
     ("shutdown_timeout = 100000\n",
@@ -375,3 +374,55 @@ def test_remove_that_would_change_other_hosts_is_refused_unchanged(tmp_path):
     assert str(info.value) == (f"kvmtui: {path}: cannot remove it: the file would read differently "
                                "after the edit; edit it by hand")
     assert path.read_text() == text
+
+
+# -- the list's columns (`C` saves them) -----------------------------------------------------
+
+def test_columns_read_in_the_users_order(tmp_path):
+    path = write(tmp_path, 'columns = ["id", "name", "exits", "cpu"]\n' + GOOD.split("\n", 1)[1])
+    config = load_config(path)
+    assert config.columns == ("id", "name", "exits", "cpu")
+    assert [h.uri for h in config.hosts] == ["qemu+ssh://root@kvm1/system", "qemu:///system"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('refresh = 2\ncolumns = ["name", "cpu%"]\n',
+     "line 2: columns: unknown column 'cpu%' (known: id, name, host, state, cpu, vcpus, "
+     "memory, exits, used, history, disk_read, disk_write, net_rx, net_tx, autostart, "
+     "persistent)"),
+    ('columns = "cpu"\n',
+     'line 1: columns must be a list of column names, not a string '
+     '(e.g. columns = ["id", "name", "state", "cpu"])'),
+    ('columns = ["name", "state", "state"]\n', "line 1: columns: column 'state' is listed twice"),
+])
+def test_bad_columns_are_one_line_naming_their_line(tmp_path, text, message):
+    path = write(tmp_path, text)
+    assert error_of(path) == f"kvmtui: {path}, {message}"
+
+
+def test_save_columns_goes_before_the_hosts_and_keeps_the_rest(tmp_path):
+    path = write(tmp_path, GOOD)
+    save_columns(path, ("id", "name", "state", "exits"))
+    text = path.read_text()
+    assert text.startswith("# kvmtui settings\nrefresh = 2.5\nshutdown_timeout = 90\n")
+    assert text.index('columns = ["id", "name", "state", "exits"]') < text.index("[[hosts]]")
+    assert "[[hosts]]   # the laptop's own libvirt" in text
+    assert load_config(path) == Config(path, 2.5, 90.0, load_config(path).hosts, exists=True,
+                                       columns=("id", "name", "state", "exits"))
+    save_columns(path, ("name", "cpu"))  # again: the same line is replaced, not a second one
+    assert path.read_text().count("columns =") == 1
+    assert load_config(path).columns == ("name", "cpu")
+
+
+def test_save_columns_creates_a_missing_file(tmp_path):
+    path = tmp_path / "sub" / "config.toml"
+    save_columns(path, ("name", "state"))
+    assert load_config(path).columns == ("name", "state")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_save_columns_to_a_broken_file_changes_nothing(tmp_path):
+    path = write(tmp_path, "refresh = [\n")
+    with pytest.raises(ConfigError):
+        save_columns(path, ("name",))
+    assert path.read_text() == "refresh = [\n"

@@ -24,7 +24,8 @@ from kvmtui.screens.hosts import HostsScreen
 from kvmtui.screens.performance import PerformanceScreen
 from kvmtui.virt.models import ConnectionStatus
 from kvmtui.virt.session import connection as connection_module
-from kvmtui.virt.session.config import HostEntry, append_host, load_config
+from kvmtui.virt.session.config import HostEntry, load_config
+from kvmtui.virt.session.config_edit import append_host
 from kvmtui.virt.session.demo import demo_fleet_path
 from kvmtui.virt.session.uris import version_text
 from kvmtui.widgets.counters import LiveTable

@@ -99,6 +99,19 @@ def _busiest(field: str) -> Callable[..., tuple]:
     return key
 
 
+def exit_rate(st: DomainStats | None) -> float | None:
+    """All VM exits per second, summed over the VM's vCPUs (the "total" counter)."""
+    if st is None or not st.exits:
+        return None
+    total = st.exits.get("total")
+    return total.rate if total is not None else None
+
+
+def _busiest_exits(s: DomainSummary, st: DomainStats | None = None) -> tuple:
+    value = exit_rate(st)
+    return (value is None, -(value or 0), *_name(s))
+
+
 SortKey = Callable[..., tuple]
 SORTS: list[tuple[str, SortKey]] = [
     ("name", lambda s, st=None: _name(s)),
@@ -107,6 +120,7 @@ SORTS: list[tuple[str, SortKey]] = [
     ("id", lambda s, st=None: (s.id is None, s.id or 0, *_name(s))),
     ("vcpus", lambda s, st=None: (s.vcpus, *_name(s))),
     ("memory", lambda s, st=None: (s.memory_kib, *_name(s))),
+    ("exits", _busiest_exits),
     ("used", _busiest("memory_used_kib")),
     ("disk_read", _busiest("disk_read_bps")),
     ("disk_write", _busiest("disk_write_bps")),
@@ -114,7 +128,7 @@ SORTS: list[tuple[str, SortKey]] = [
     ("net_tx", _busiest("net_tx_bps")),
     ("host", lambda s, st=None: (s.host, *_name(s))),
 ]
-BUSIEST_FIRST = {"cpu", "used", "disk_read", "disk_write", "net_rx", "net_tx"}
+BUSIEST_FIRST = {"cpu", "exits", "used", "disk_read", "disk_write", "net_rx", "net_tx"}
 
 # Most alive first: what an operator looks at before what is off.
 _STATE_ORDER: dict[DomainState, int] = {

@@ -58,6 +58,7 @@ class Fleet:
         self._sink: Callable[[Change], None] | None = None
         self._early: list[Change] = []
         self._lock = threading.Lock()
+        self._answered = threading.Condition()  # notified on each connection's state change
         for host in hosts:
             entry = host if isinstance(host, HostEntry) else HostEntry("", host)
             if entry.uri not in self.connections:
@@ -73,6 +74,9 @@ class Fleet:
         return connection
 
     def _deliver_from(self, connection: Connection, change: Change) -> None:
+        if isinstance(change, ConnectionChanged):  # its status was set before it was said
+            with self._answered:
+                self._answered.notify_all()
         # A removed host's last words (an event that came before its callbacks were
         # deregistered) must not bring its rows back.
         # (list(): one step, safe while the UI thread adds or removes a host)
@@ -135,10 +139,13 @@ class Fleet:
     def wait_answered(self, timeout: float | None) -> bool:
         """Wait until every connection connected or failed once; False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while any(c.status is ConnectionStatus.CONNECTING for c in self.connections.values()):
-            if deadline is not None and time.monotonic() >= deadline:
-                return False
-            time.sleep(0.005)
+        with self._answered:  # woken as soon as a state changes, not at the next poll
+            while any(c.status is ConnectionStatus.CONNECTING
+                      for c in self.connections.values()):
+                left = 0.05 if deadline is None else deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._answered.wait(min(left, 0.05))
         self._rekey()
         return True
 

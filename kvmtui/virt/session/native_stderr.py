@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 
 
@@ -18,10 +17,13 @@ def native_stderr_silenced() -> Iterator[None]:
     """
     sys.stderr.flush()
     saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
+    sink = os.open(os.devnull, os.O_WRONLY)  # nobody reads them back
+    try:
+        os.dup2(sink, 2)
         try:
             yield
         finally:
             os.dup2(saved, 2)
-            os.close(saved)
+    finally:
+        os.close(sink)
+        os.close(saved)
