@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections import deque
@@ -132,6 +133,12 @@ class KvmApp(App):
         # From here on, libvirt's threads reach the UI only through messages.
         self.fleet.attach(self._from_fleet)
         self.sampler.start()
+        if not gc.isenabled():
+            # cli/main.py held collection off while starting: what start-up made lives as
+            # long as the app, so it is kept out of every later collection (which then only
+            # walks what ticks and screens make), and collection is back on
+            gc.freeze()
+            gc.enable()
 
     def on_unmount(self) -> None:
         self._unmounted = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 
@@ -91,6 +92,17 @@ def main(argv: list[str] | None = None) -> int:
         from kvmtui.cli.top import main as top_main
 
         return top_main(argv[1:])
+    # The console's start-up allocates hundreds of thousands of objects that live as long as
+    # the program (modules, classes, rows): collecting while importing them costs time and
+    # finds nothing. The app turns collection back on after its first paint.
+    gc.disable()
+    try:
+        return _console(argv)
+    finally:
+        gc.enable()
+
+
+def _console(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     config = load_settings(args)  # a broken file: one line, exit 1, nothing drawn
     if config is None:
