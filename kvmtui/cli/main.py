@@ -92,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         from kvmtui.cli.top import main as top_main
 
         return top_main(argv[1:])
+    if argv[:1] == ["advise"]:
+        from kvmtui.cli.advise import main as advise_main
+
+        return advise_main(argv[1:])
     # The console's start-up allocates hundreds of thousands of objects that live as long as
     # the program (modules, classes, rows): collecting while importing them costs time and
     # finds nothing. The app turns collection back on after its first paint.

@@ -1,0 +1,48 @@
+"""What the rules read, gathered through libvirt (blocking calls: run them off the UI thread).
+Every call here reads; none changes a VM."""
+
+from __future__ import annotations
+
+import libvirt
+
+from kvmtui.virt.advice.model import HostFacts, Inputs, inputs_from_xml
+from kvmtui.virt.models import DomainState, DomainStats
+from kvmtui.virt.perf.host import local_virt_features, node_facts, remote_virt_features
+from kvmtui.virt.perf.stats import is_local
+
+_RUNS = (DomainState.RUNNING, DomainState.BLOCKED)   # paused vCPUs take no host CPU
+
+
+def read_host(conn: libvirt.virConnect, uri: str) -> HostFacts:
+    """Node facts, virtualization features and the running VMs' vCPUs of one connection.
+
+    The features come from this machine's /proc and /sys for a local URI, from libvirt's
+    capabilities for a remote one (EPT and VPID then stay unknown), and not at all from the
+    test driver, which has no hardware."""
+    try:
+        node = node_facts(conn)
+    except libvirt.libvirtError:
+        node = None
+    if is_local(uri):
+        virt = local_virt_features()
+    elif node is not None and not uri.startswith("test:"):
+        virt = remote_virt_features(node)
+    else:
+        virt = None
+    vms = vcpus = 0
+    try:
+        for dom in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+            state, _max_mem, _mem, nr_vcpus, _cpu_time = dom.info()
+            if DomainState.coerce(state) in _RUNS:
+                vms += 1
+                vcpus += nr_vcpus
+    except libvirt.libvirtError:
+        return HostFacts(node, virt)
+    return HostFacts(node, virt, vms, vcpus)
+
+
+def read_inputs(dom: libvirt.virDomain, stats: DomainStats | None,
+                host: HostFacts | None) -> Inputs:
+    """One domain's inputs: its live XML and state, with a tick's stats and its host."""
+    state = DomainState.coerce(dom.state()[0])
+    return inputs_from_xml(dom.XMLDesc(0), stats, host, state)
