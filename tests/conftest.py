@@ -37,3 +37,28 @@ def make_app():
     yield factory
     for app in apps:
         app.fleet.close()
+
+
+@pytest.fixture
+def snap_compare(snap_compare):
+    """pytest-textual-snapshot's snap_compare, taken once the list's advice marks are read
+    (they come a moment after the first paint, from a worker): a screenshot shows the list as
+    a user sees it after that moment, the same on every run."""
+
+    def compare(app, press=(), terminal_size=(80, 24), run_before=None):
+        async def settled_first(pilot):
+            from tests.helpers import wait_for
+
+            advice = getattr(getattr(pilot.app, "domain_list", None), "advice", None)
+            if advice is not None:
+                await wait_for(pilot, lambda: advice.settled, 10)
+                await pilot.pause()
+            if run_before is not None:
+                result = run_before(pilot)
+                if result is not None:
+                    await result
+
+        return snap_compare(app, press=press, terminal_size=terminal_size,
+                            run_before=settled_first)
+
+    return compare

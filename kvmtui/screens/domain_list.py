@@ -14,6 +14,7 @@ from textual.widgets import Input
 from kvmtui.keys import LIST_BINDINGS, POWER_BINDINGS
 from kvmtui.messages import FleetChanged
 from kvmtui.screens.bulk import BulkActions
+from kvmtui.screens.list_advice import ListAdvice
 from kvmtui.screens.power_desk import POWER_KEYS, SETTLED, SPECS_KEY
 from kvmtui.screens.sort_dialog import SortScreen, direction_mark
 from kvmtui.services import services
@@ -74,17 +75,21 @@ class DomainListScreen(BulkActions):
         self.figures = figures  # the app's one store of figures: the list only reads it
         self._stale = False  # stats arrived while another screen was on top
         self._shown: list[DomainSummary] = []  # the rows as last drawn
+        self.advice = ListAdvice(self, fleet, self._advice_changed)
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
         yield DomainTable(multi_host=self.fleet.multi_host, activity=self.activity,
                           marks=self.marks, columns=self.chosen_columns, id="domains")
-        yield Input(placeholder="filter: name, state:running, host:NAME, -term to negate",
+        yield Input(placeholder="filter: name, state:running, host:NAME, advice:problem, -term",
                     id="filter")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.table.filter_box = self.query_one("#filter", Input)
+        self.table.advice = self.advice.worst
+        # advice marks a moment later: reading every VM's XML is no part of a paint
+        self.set_timer(0.5, lambda: self.advice.read_connected(self.connections, self.domains))
         self.table.disconnected_uris.update(
             uri for uri, state in self.connections.items()
             if state.status is not ConnectionStatus.CONNECTED)
@@ -92,6 +97,9 @@ class DomainListScreen(BulkActions):
         self.table.focus()
         # "connecting 12 s", "retrying in 4 s": the header's clock, while a host is not connected
         self.set_interval(1.0, self._tick_header)
+
+    def _advice_changed(self) -> None:  # a filter on advice may let other rows through now
+        self.redraw() if "advice:" in self.filter.text else self.table.refresh()
 
     def palette_subject(self) -> str | None:
         """What the power keys act on now, as the command palette names it."""
@@ -269,6 +277,7 @@ class DomainListScreen(BulkActions):
         if isinstance(change, DomainUpdated):
             summary = change.summary
             self.domains[summary.key] = summary
+            self.advice.domain_changed(summary.key)
             if summary.state in SETTLED:
                 self._stop_shutdown_watch(summary.key)
         elif isinstance(change, DomainRemoved):
@@ -281,6 +290,7 @@ class DomainListScreen(BulkActions):
             self.marks.keep_only(change.uri, (s.key for s in change.summaries))
             self.table.set_multi_host(self.fleet.multi_host)  # a host added while running
             self.table.top_unless_moved()
+            self.advice.read_host(change.uri, [s.key for s in change.summaries])
         elif isinstance(change, ConnectionChanged):
             self._connection_changed(change)
         elif isinstance(change, ConnectionRemoved):
@@ -315,6 +325,7 @@ class DomainListScreen(BulkActions):
         self.table.disconnected_uris.discard(change.uri)
         self.figures.forget(change.uri)
         self._reported.pop(change.uri, None)
+        self.advice.forget_host(change.uri)
         self.table.set_fillable(frozenset().union(*self._reported.values()))
         self.table.set_multi_host(self.fleet.multi_host)
 
@@ -355,7 +366,7 @@ class DomainListScreen(BulkActions):
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:
         try:
-            self.filter = parse_filter(event.value)
+            self.filter = parse_filter(event.value, self.advice.worst.get)
         except FilterError as err:
             event.input.border_subtitle = Text(str(err))  # never markup: it quotes the term
             event.input.add_class("-invalid")

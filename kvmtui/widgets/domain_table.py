@@ -30,13 +30,15 @@ from kvmtui.keys import TABLE_BINDINGS
 from kvmtui.virt.columns import BY_KEY, DEFAULT_COLUMNS, ListColumn
 from kvmtui.virt.domain.filtering import BUSIEST_FIRST
 from kvmtui.virt.models import DomainKey, DomainStats, DomainSummary
-from kvmtui.widgets.table_cells import figure_cell, summary_cells
-from kvmtui.widgets.table_layout import GAP, ColumnLayout, fit_cell, lay_out
+from kvmtui.widgets.table_cells import figure_cell, line_segments, summary_cells
+from kvmtui.widgets.table_layout import ColumnLayout, fit_cell, lay_out
 
 # Live figures have fixed widths and are formatted only for the rows on screen, so a tick costs
 # the same with 30 domains or 1000 (and a changing figure never makes the columns jump).
 MARK = "●"  # in the first cell of a marked VM's row
-MORE_LEFT, MORE_RIGHT = "‹", "›"  # in the header: columns scrolled off that side
+# in the second cell: the VM's worst advice (virt/advice), told apart without colours too
+ADVICE_FLAGS = {"problem": "‼", "warning": "!"}
+MORE_RIGHT = "›"  # at the end of the header: columns lie beyond the right edge
 
 
 class DomainTable(ScrollView, can_focus=True):
@@ -58,6 +60,8 @@ class DomainTable(ScrollView, can_focus=True):
         "domain-table--disconnected",
         "domain-table--busy",
         "domain-table--marked",
+        "domain-table--advice-problem",
+        "domain-table--advice-warning",
     }
 
     DEFAULT_CSS = """
@@ -82,6 +86,8 @@ class DomainTable(ScrollView, can_focus=True):
     DomainTable > .domain-table--busy { color: $text-warning; text-style: bold italic; }
     /* bold too, so that a mark shows without colours (NO_COLOR) beside its glyph */
     DomainTable > .domain-table--marked { background: $accent 25%; text-style: bold; }
+    DomainTable > .domain-table--advice-problem { color: $text-error; text-style: bold; }
+    DomainTable > .domain-table--advice-warning { color: $text-warning; text-style: bold; }
     """
 
     cursor_row: reactive[int] = reactive(0, always_update=True, repaint=False)
@@ -107,6 +113,8 @@ class DomainTable(ScrollView, can_focus=True):
         # screen owns it and calls restyle() when it changes
         self.activity: dict[DomainKey, str] = activity if activity is not None else {}
         self.marks = marks  # the marked VMs (the screen owns them): a glyph and a style
+        # each VM's worst advice finding, "problem" or "warning" (the screen owns it)
+        self.advice: Mapping[DomainKey, str] = {}
         self.columns = self._effective_columns()
         self.column_offset = 0  # scrolling columns scrolled off to the left
         # said on the first row when there is no domain to show ("connecting to kvm1…")
@@ -397,8 +405,8 @@ class DomainTable(ScrollView, can_focus=True):
                 label += " ▼" if descending else " ▲"
             labels.append(label)
         layout = self.column_layout()
-        segments = self._segments(labels, [style] * len(labels), style, lead=" ",
-                                  layout=layout, header=True)
+        segments = line_segments(self.columns, labels, [style] * len(labels),
+                                 [Segment("  ", style)], style, layout, header=True)
         if layout.more_right:  # the last cell says that more columns lie to the right
             width = self.scrollable_content_region.width
             strip = Strip(segments).crop_extend(0, width - 1, style)
@@ -421,26 +429,18 @@ class DomainTable(ScrollView, can_focus=True):
             state_style = self.get_component_rich_style(f"domain-table--{state_class}",
                                                         partial=True)
             styles[i] = base + state_style if row != self.cursor_row else base
-        return Strip(self._segments(cells, styles, base, lead=MARK if marked else " ",
-                                    layout=self.column_layout()))
+        return Strip(line_segments(self.columns, cells, styles, self._lead(row, marked, base),
+                                   base, self.column_layout()))
 
-    def _segments(self, cells: Sequence[str], styles: Sequence[Style], base: Style,
-                  lead: str, layout: ColumnLayout, header: bool = False) -> list[Segment]:
-        segments = [Segment(lead, base)]
-        order = layout.on_screen
-        for n, i in enumerate(order):
-            column, width = self.columns[i], layout.widths[i]
-            cell = fit_cell(column.key, cells[i], width)
-            pad = max(width - cell_len(cell), 0)
-            text = " " * pad + cell if column.right else cell + " " * pad
-            segments.append(Segment(text, styles[i]))
-            if n < len(order) - 1:
-                # in the header, after the frozen columns: '‹', columns scrolled off
-                scrolled = header and layout.more_left and i == layout.frozen[-1]
-                segments.append(Segment(MORE_LEFT + " " * (GAP - 1) if scrolled else " " * GAP,
-                                        base))
-        segments.append(Segment(" ", base))
-        return segments
+    def _lead(self, row: int, marked: bool, base: Style) -> list[Segment]:
+        """The row's two first cells: its mark, and its advice flag."""
+        severity = self.advice.get(self._rows[row].key)
+        flag = ADVICE_FLAGS.get(severity or "")
+        if flag is None:
+            return [Segment(f"{MARK if marked else ' '} ", base)]
+        style = base if row == self.cursor_row else base + self.get_component_rich_style(
+            f"domain-table--advice-{severity}", partial=True)
+        return [Segment(MARK if marked else " ", base), Segment(flag, style)]
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+
 from kvmtui.virt.columns import SPARK_WIDTH, ListColumn
 from kvmtui.virt.domain.filtering import exit_rate
 from kvmtui.virt.models import DomainStats, DomainSummary
@@ -15,6 +19,7 @@ from kvmtui.widgets.formatting import (
     sparkline,
     yes_no,
 )
+from kvmtui.widgets.table_layout import GAP, ColumnLayout, fit_cell
 
 
 def summary_cells(s: DomainSummary, state: str,
@@ -38,3 +43,27 @@ def figure_cell(key: str, st: DomainStats, history: Sequence[float | None] | Non
     if key == "used":
         return human_kib(st.memory_used_kib) if st.memory_used_kib is not None else ""
     return human_rate(getattr(st, f"{key}_bps"))
+
+
+MORE_LEFT = "‹"  # in the header, after the frozen columns: columns scrolled off to the left
+
+
+def line_segments(columns: Sequence[ListColumn], cells: Sequence[str], styles: Sequence[Style],
+                  lead: list[Segment], base: Style, layout: ColumnLayout,
+                  header: bool = False) -> list[Segment]:
+    """One line of the table (the header, or a row): the lead cells, then the cells of the
+    columns on screen, each padded to its width (numbers to the right)."""
+    segments = list(lead)
+    order = layout.on_screen
+    for n, i in enumerate(order):
+        column, width = columns[i], layout.widths[i]
+        cell = fit_cell(column.key, cells[i], width)
+        pad = max(width - cell_len(cell), 0)
+        text = " " * pad + cell if column.right else cell + " " * pad
+        segments.append(Segment(text, styles[i]))
+        if n < len(order) - 1:
+            scrolled = header and layout.more_left and i == layout.frozen[-1]
+            segments.append(Segment(MORE_LEFT + " " * (GAP - 1) if scrolled else " " * GAP,
+                                    base))
+    segments.append(Segment(" ", base))
+    return segments

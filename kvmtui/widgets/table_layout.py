@@ -22,7 +22,7 @@ from kvmtui.virt.columns import ListColumn
 from kvmtui.virt.models import DomainStats
 
 GAP = 2           # spaces between columns
-EDGES = 2         # the lead cell (the mark) and one at the end
+EDGES = 3         # two lead cells (the mark, the advice flag) and one at the end
 NAME_CAP = 32
 NAME_FLOOR = 12
 # Before these are on screen, Name gives up its width; after them, Name grows first.

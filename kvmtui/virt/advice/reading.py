@@ -3,6 +3,8 @@ Every call here reads; none changes a VM."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import libvirt
 
 from kvmtui.virt.advice.model import HostFacts, Inputs, inputs_from_xml
@@ -46,3 +48,21 @@ def read_inputs(dom: libvirt.virDomain, stats: DomainStats | None,
     """One domain's inputs: its live XML and state, with a tick's stats and its host."""
     state = DomainState.coerce(dom.state()[0])
     return inputs_from_xml(dom.XMLDesc(0), stats, host, state)
+
+
+def worst_of_domains(conn: libvirt.virConnect, uri: str,
+                     uuids: list[str]) -> Iterator[tuple[str, str | None]]:
+    """(uuid, worst severity or None) of each domain, from what needs no live figures: its XML
+    and its host (read once). For the list's mark: the rates are only sampled in detail for
+    the VM on `x`. A domain that went away meanwhile is skipped."""
+    from kvmtui.virt.advice.engine import NOT_CHECKED, advise, worst
+
+    host = read_host(conn, uri)
+    for uuid in uuids:
+        try:
+            inputs = read_inputs(conn.lookupByUUIDString(uuid), None, host)
+        except libvirt.libvirtError:
+            continue
+        # what could not be checked here (the rates) is `x`'s to say, not the list's
+        findings = [f for f in advise(inputs) if f.id != NOT_CHECKED]
+        yield uuid, worst(findings)

@@ -4,6 +4,7 @@ Filter text is split on spaces; every term must match (AND):
   win          name contains 'win' (case-insensitive)
   state:running / state:shut-off / state:paus   the domain's state (virsh's words or their start)
   host:kvm1    the host label contains 'kvm1'
+  advice:problem / advice:warning (or worse) / advice:none   the advice mark of the VM
   -term        negates any term
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kvmtui.virt.models import DomainState, DomainStats, DomainSummary
+from kvmtui.virt.models import DomainKey, DomainState, DomainStats, DomainSummary
 
 
 class FilterError(ValueError):
@@ -28,7 +29,14 @@ class DomainFilter:
         return self.predicate(summary)
 
 
-def _term(term: str) -> Callable[[DomainSummary], bool]:
+# A VM's worst advice finding ("problem", "warning", "info") by its key, None when none (or not
+# read yet): the list's mark, kept by the screen.
+AdviceOf = Callable[[DomainKey], str | None]
+_ADVICE_WORDS: dict[str, set[str | None]] = {
+    "problem": {"problem"}, "warning": {"problem", "warning"}, "none": {None, "info"}}
+
+
+def _term(term: str, advice: AdviceOf) -> Callable[[DomainSummary], bool]:
     negate = term.startswith("-") and len(term) > 1
     if negate:
         term = term[1:]
@@ -44,11 +52,16 @@ def _term(term: str) -> Callable[[DomainSummary], bool]:
         test = _on_host(value.lower())
     elif sep and field == "name":
         test = _name_has(value.lower())
+    elif sep and field == "advice":
+        wanted = _ADVICE_WORDS.get(value.lower())
+        if wanted is None:
+            raise FilterError(f"unknown advice '{value}' (one of: {', '.join(_ADVICE_WORDS)})")
+        test = _advice_in(wanted, advice)
     elif sep and field in ("autostart", "persistent"):
         test = _flag_is(field, value.lower() in ("yes", "y", "true", "1", "on"))
     elif sep:
         raise FilterError(f"unknown filter field '{field}:' "
-                          "(use name:, state:, host:, autostart:, persistent:)")
+                          "(use name:, state:, host:, advice:, autostart:, persistent:)")
     else:
         test = _name_has(term.lower())
     return (lambda s: not test(s)) if negate else test
@@ -56,6 +69,10 @@ def _term(term: str) -> Callable[[DomainSummary], bool]:
 
 def _in_states(states: set[DomainState]) -> Callable[[DomainSummary], bool]:
     return lambda s: s.state in states
+
+
+def _advice_in(wanted: set[str | None], advice: AdviceOf) -> Callable[[DomainSummary], bool]:
+    return lambda s: advice(s.key) in wanted
 
 
 def _on_host(text: str) -> Callable[[DomainSummary], bool]:
@@ -79,9 +96,9 @@ def _states_starting(value: str) -> set[DomainState]:
     return {s for s in DomainState if prefix and s.word.startswith(prefix)}
 
 
-def parse_filter(text: str) -> DomainFilter:
+def parse_filter(text: str, advice: AdviceOf = lambda key: None) -> DomainFilter:
     """Parse filter text; raises FilterError with a one-line reason on a bad term."""
-    tests = [_term(term) for term in text.split()]
+    tests = [_term(term, advice) for term in text.split()]
     return DomainFilter(text.strip(), lambda s: all(t(s) for t in tests))
 
 
