@@ -96,7 +96,8 @@ HOSTS_BINDINGS = [
 ]
 
 DETAILS_TABS = [("overview", "Overview"), ("cpu", "CPU"), ("memory", "Memory"),
-                ("disks", "Disks"), ("nics", "NICs"), ("devices", "Devices"), ("xml", "XML")]
+                ("disks", "Disks"), ("nics", "NICs"), ("devices", "Devices"), ("xml", "XML"),
+                ("advice", "Advice")]
 DETAILS_BINDINGS = [
     *BACK_BINDINGS,
     *[Binding(str(i), f"show_tab('{tab}')", label, id=f"tab_{tab}", show=False)

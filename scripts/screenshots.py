@@ -34,6 +34,8 @@ SHOTS = [  # file name, terminal size, keys pressed first
     ("details-disks", (100, 30), ["end", "enter", "WAIT", "4"]),
     ("details-devices", (100, 30), ["end", "enter", "WAIT", "6"]),
     ("details-xml-80x24", (80, 24), ["end", "enter", "WAIT", "7"]),
+    ("details-advice-80x24", (80, 24), ["end", "enter", "WAIT", "WAIT", "8"]),
+    ("advice-x-80x24", (80, 24), ["end", "x", "WAIT", "WAIT", "end", "WAIT"]),
     ("snapshot-tree", (100, 30), ["end", "t", "WAIT"]),
     ("snapshot-delete", (100, 30), ["end", "t", "WAIT", "D"]),
     ("marks-80x24", (80, 24), MARKS),
@@ -71,6 +73,11 @@ async def shoot(name: str, size: tuple[int, int], keys: list[str], workdir: Path
     app = KvmApp(fleet, fleet.summaries())
     try:
         async with app.run_test(size=size) as pilot:
+            # the list as a user sees it a moment after it appeared: with its advice marks
+            for _ in range(100):
+                if app.domain_list.advice.settled:
+                    break
+                await pilot.pause(0.05)
             for key in keys:
                 if key == "WAIT":  # the details screen reads libvirt in a worker
                     await pilot.pause(0.5)

@@ -1,7 +1,8 @@
-"""`enter` on a VM: its overview, CPU, memory, disks, NICs, devices and XML, kept live."""
+"""`enter` on a VM: its overview, CPU, memory, disks, NICs, devices, XML and advice, kept live."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -10,19 +11,24 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from kvmtui.keys import DETAILS_BINDINGS, DETAILS_TABS
 from kvmtui.messages import DetailsFailed, DetailsLoaded
+from kvmtui.screens.advice_reading import AdviceRead, advise_with, read_advice_inputs
 from kvmtui.screens.replies import reply
 from kvmtui.screens.vm_screen import VmScreen
+from kvmtui.services import services
+from kvmtui.virt.advice import Inputs
 from kvmtui.virt.domain.details import DomainDetails
 from kvmtui.virt.domain.domxml import parse_domain
 from kvmtui.virt.domain.livefacts import LiveFacts, read_live_facts
 from kvmtui.virt.models import (
     DomainEvent,
     DomainKey,
+    DomainState,
     DomainSummary,
 )
 from kvmtui.virt.session.errors import is_no_domain, libvirt_message
 from kvmtui.virt.session.fleet import Fleet
 from kvmtui.widgets import details_view
+from kvmtui.widgets.advice_view import findings_view
 from kvmtui.widgets.formatting import count, fit_parts
 from kvmtui.widgets.key_footer import KeyFooter
 
@@ -56,6 +62,7 @@ class DomainDetailsScreen(VmScreen):
         self._vanished = False  # a re-read found it gone before the list said so
         self.details: DomainDetails | None = None
         self.facts: LiveFacts | None = None
+        self.advice_inputs: Inputs | None = None  # its XML and host; figures joined when shown
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text(), id="title", markup=False)
@@ -77,7 +84,7 @@ class DomainDetailsScreen(VmScreen):
         host = f" on {s.host}" if self.fleet.multi_host else ""
         # what does not fit is left out whole (the key hint first), never cut mid-figure
         return fit_parts([s.name, f"{s.state_text}{host}", count(s.vcpus, "vCPU"),
-                          f"{s.memory_kib // 1024} MiB", "1-7 tabs, ←→ switch, escape back"],
+                          f"{s.memory_kib // 1024} MiB", f"1-{len(TABS)} tabs, ←→ switch, escape back"],
                          self.app.size.width - 2)
 
     def on_resize(self) -> None:
@@ -92,6 +99,7 @@ class DomainDetailsScreen(VmScreen):
             xml = dom.XMLDesc(0)
             details = parse_domain(xml)
             facts = read_live_facts(dom, details)
+            state = DomainState.coerce(dom.state()[0])
         except Exception as err:  # noqa: BLE001 - libvirt's words go to the user
             if is_no_domain(err):
                 reply(self, DomainVanished(self.key))
@@ -99,6 +107,13 @@ class DomainDetailsScreen(VmScreen):
                 reply(self, DetailsFailed(self.key, libvirt_message(err)))
             return
         reply(self, DetailsLoaded(self.key, details, facts, xml))
+        # the advice reads the host too (every running VM's vCPUs): after the tabs are shown
+        try:
+            inputs = read_advice_inputs(self.fleet, self.key, xml, state)
+        except Exception as err:  # noqa: BLE001 - said on the Advice tab
+            reply(self, AdviceRead(self.key, None, libvirt_message(err)))
+            return
+        reply(self, AdviceRead(self.key, inputs))
 
     def on_details_loaded(self, message: DetailsLoaded) -> None:
         if message.key != self.key:
@@ -117,6 +132,24 @@ class DomainDetailsScreen(VmScreen):
         with self.app.batch_update():
             for tab, body in bodies.items():
                 self.query_one(f"#{tab}-body", Static).update(body)
+
+    def on_advice_read(self, message: AdviceRead) -> None:
+        if message.key != self.key:
+            return
+        body = self.query_one("#advice-body", Static)
+        if message.inputs is None:
+            body.update(Text(f"cannot read the advice's inputs: {message.error}"))
+            return
+        self.advice_inputs = inputs = message.inputs
+        # details asks for no detailed figures: the rate rules wait for `x`, which does
+        stats = services(self.app).figures.latest.get(self.key)
+        findings = advise_with(inputs, stats)
+        note = ("Read from its XML, its host and its last figures." if stats is not None
+                else "Read from its XML and its host.")
+        if (stats.state if stats is not None else inputs.state) in (DomainState.RUNNING,
+                                                                   DomainState.BLOCKED):
+            note += " Exit rates by reason and steal are checked live on x (performance)."
+        body.update(findings_view(findings, note))
 
     def on_domain_vanished(self, message: DomainVanished) -> None:
         # libvirt's 'undefined' or 'stopped' event asks for a re-read, which can only fail:

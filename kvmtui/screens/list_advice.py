@@ -106,8 +106,8 @@ class ListAdvice:
     def _arrived(self, uri: str, batch: dict[str, str | None], last: bool = False) -> None:
         if last:
             self._busy -= 1
-        if uri not in self.fleet.connections:
-            return  # removed meanwhile
+        if uri not in self.fleet.connections or not self.screen.is_mounted:
+            return  # the host was removed meanwhile, or the app is closing
         for uuid, severity in batch.items():
             key = DomainKey(uri, uuid)
             if severity in ("problem", "warning"):

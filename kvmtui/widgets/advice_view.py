@@ -109,7 +109,9 @@ def worst_style(findings: Sequence[Finding]) -> str:
 
 def heading(findings: Sequence[Finding]) -> Text:
     """'Advice: 1 problem, 2 warnings', styled as the worst of them."""
-    return Text(f"Advice: {counts(findings)}", style=f"bold {worst_style(findings)}".strip())
+    text = Text()
+    text.append(f"Advice: {counts(findings)}", style=f"bold {worst_style(findings)}".strip())
+    return text
 
 
 def add_finding(out: Paragraphs, finding: Finding) -> None:
@@ -135,7 +137,7 @@ def findings_view(findings: Sequence[Finding], note: str | None = None,
     if title:
         out.add(heading(findings))
     if note:
-        out.add(note, style="dim")
+        out.add(note, hang=0, style="dim")
     real = [f for f in findings if f.id != NOT_CHECKED]
     if not real:
         out.add("")
