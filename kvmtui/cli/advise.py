@@ -12,6 +12,7 @@ import os
 import sys
 import time
 
+from kvmtui.cli.connect import Opened
 from kvmtui.cli.options import add_connection_options, add_exits_source_option, seconds_in
 
 # Long enough for rates that mean something, short enough for a script to wait for.
@@ -42,26 +43,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Opened:
-    """What the sampler needs of a connection: its URI and the libvirt handle."""
-
-    def __init__(self, uri: str, conn) -> None:
-        self.uri = uri
-        self.conn = conn
-
-
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     from kvmtui.cli.connect import open_readonly, script_uris
 
     uris = script_uris(args.connect, args.demo)
-    opened: list[_Opened] = []
+    opened: list[Opened] = []
     try:
         for uri in uris:
             conn = open_readonly(uri)
             if conn is None:
                 return 1
-            opened.append(_Opened(conn.getURI(), conn))
+            opened.append(Opened(conn.getURI(), conn))
         chosen = _choose(opened, list(args.domains), uris)
         if chosen is None:
             return 1
@@ -74,7 +67,7 @@ def main(argv: list[str]) -> int:
     return _print(results, as_json=args.json)
 
 
-def _choose(opened: list[_Opened], wanted: list[str], uris: list[str]):
+def _choose(opened: list[Opened], wanted: list[str], uris: list[str]):
     """(connection, domain) pairs by name, or None after naming the domains not found."""
     import libvirt
 
@@ -99,7 +92,7 @@ def _choose(opened: list[_Opened], wanted: list[str], uris: list[str]):
     return chosen
 
 
-def _sample(opened: list[_Opened], interval: float, exits_source: str) -> dict:
+def _sample(opened: list[Opened], interval: float, exits_source: str) -> dict:
     """Every domain's stats with rates: two samples `interval` apart, every reason in detail."""
     from kvmtui.virt.perf.stats import StatsSampler
 

@@ -29,3 +29,11 @@ def open_readonly(uri: str):
     except libvirt.libvirtError as err:
         print(connect_failure_line(uri or "libvirt's default URI", err), file=sys.stderr)
         return None
+
+
+class Opened:
+    """What the stats sampler needs of a script's connection: its URI and the libvirt handle."""
+
+    def __init__(self, uri: str, conn) -> None:
+        self.uri = uri
+        self.conn = conn

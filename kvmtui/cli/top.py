@@ -17,6 +17,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from kvmtui.cli.connect import Opened
 from kvmtui.cli.options import (
     add_connection_options,
     add_exits_source_option,
@@ -49,26 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Opened:
-    """What the sampler needs of a connection: its URI and the libvirt handle."""
-
-    def __init__(self, uri: str, conn) -> None:
-        self.uri = uri
-        self.conn = conn
-
-
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     from kvmtui.cli.connect import open_readonly, script_uris
 
-    opened: list[_Opened] = []
+    opened: list[Opened] = []
     for uri in script_uris(args.connect, args.demo):
         conn = open_readonly(uri)
         if conn is None:
             for o in opened:
                 o.conn.close()
             return 1
-        opened.append(_Opened(conn.getURI(), conn))
+        opened.append(Opened(conn.getURI(), conn))
     sampler = make_sampler(opened, args)
     iterations = 1 if args.once else args.iterations
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -84,7 +77,7 @@ def main(argv: list[str]) -> int:
             o.conn.close()
 
 
-def make_sampler(opened: list[_Opened], args: argparse.Namespace):
+def make_sampler(opened: list[Opened], args: argparse.Namespace):
     from kvmtui.virt.perf.stats import StatsSampler
 
     # every domain's full breakdown (by reason: JSON carries every counter), every sample;

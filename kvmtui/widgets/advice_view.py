@@ -17,7 +17,7 @@ from rich.measure import Measurement
 from rich.text import Text
 
 from kvmtui.virt.advice import INFO, NOT_CHECKED, PROBLEM, SEVERITIES, WARNING, Finding
-from kvmtui.widgets.formatting import count, wrap_spans
+from kvmtui.widgets.formatting import count, pack_spans, wrap_spans
 
 STYLES = {PROBLEM: "bold red", WARNING: "yellow", INFO: "dim"}
 WORD = max(len(s) for s in SEVERITIES) + 2   # "warning  Title": the titles line up
@@ -42,20 +42,7 @@ def xml_spans(text: str, width: int, hang: int = 0) -> list[tuple[int, int]]:
             tokens.append((start, end))
         else:
             tokens += [(start + s, start + e) for s, e in wrap_spans(match.group(), limit)]
-    lines: list[tuple[int, int]] = []
-    start = end = -1
-    for token_start, token_end in tokens:
-        room = width if not lines else limit
-        if start < 0:
-            start, end = token_start, token_end
-        elif token_end - start <= room:
-            end = token_end
-        else:
-            lines.append((start, end))
-            start, end = token_start, token_end
-    if start >= 0:
-        lines.append((start, end))
-    return lines
+    return pack_spans(tokens, width, limit)
 
 
 class Paragraphs:

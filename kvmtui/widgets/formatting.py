@@ -101,6 +101,13 @@ def wrap_spans(text: str, width: int, hang: int = 0) -> list[tuple[int, int]]:
             tokens.append(match.span())
         else:
             tokens += _word_pieces(match.start(), match.group(), limit)
+    return pack_spans(tokens, width, limit)
+
+
+def pack_spans(tokens: list[tuple[int, int]], width: int,
+               limit: int) -> list[tuple[int, int]]:
+    """Tokens (start, end offsets, none longer than `limit`) put on lines: the first line
+    `width` long, the others `limit`; a line ends before the token that would not fit."""
     lines: list[tuple[int, int]] = []
     start = end = -1
     for token_start, token_end in tokens:
