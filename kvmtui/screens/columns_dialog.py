@@ -36,9 +36,8 @@ class ColumnsScreen(GuardedModal[ColumnsAnswer | None]):
     ColumnsScreen #hint { color: $text-muted; margin-top: 1; }
     """
 
-    def __init__(self, shown: tuple[str, ...], *, multi_host: bool) -> None:
+    def __init__(self, shown: tuple[str, ...]) -> None:
         super().__init__()
-        self.multi_host = multi_host
         # every column, the shown ones first in their order: (key, shown)
         self.items: list[tuple[str, bool]] = [(k, True) for k in shown] + [
             (k, False) for k in COLUMN_KEYS if k not in shown]
@@ -67,10 +66,9 @@ class ColumnsScreen(GuardedModal[ColumnsAnswer | None]):
         lines = []
         for key, on in self.items:
             column = BY_KEY[key]
-            note = column.meaning
-            if key == "host" and not self.multi_host:
-                note += "; shown with two or more hosts"
-            lines.append(Option(f"[{'x' if on else ' '}] {column.label:<12} {note}", id=key))
+            # (Host's meaning says it shows with two or more hosts)
+            lines.append(Option(f"[{'x' if on else ' '}] {column.label:<12} {column.meaning}",
+                                id=key))
         return lines
 
     def _redraw(self, highlight: int) -> None:

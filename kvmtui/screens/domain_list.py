@@ -422,8 +422,7 @@ class DomainListScreen(BulkActions):
     def action_columns(self) -> None:
         from kvmtui.screens.columns_dialog import ColumnsScreen
 
-        self.app.push_screen(ColumnsScreen(self.table.chosen, multi_host=self.fleet.multi_host),
-                             self.use_columns)
+        self.app.push_screen(ColumnsScreen(self.table.chosen), self.use_columns)
 
     def use_columns(self, answer: tuple[tuple[str, ...], bool] | None) -> None:
         """The columns the user picked in `C`; saved to the config file when asked."""
