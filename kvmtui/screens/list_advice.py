@@ -66,10 +66,10 @@ class ListAdvice:
     def _read_some(self, uri: str, keys: Iterable[DomainKey]) -> None:
         uuids = [k.uuid for k in keys if k.uri == uri]
         connection = self.fleet.connections.get(uri)
-        conn = getattr(connection, "conn", None)
-        if uuids and conn is not None:
+        if uuids and connection is not None:
             self._busy += 1
-            self.screen.run_worker(functools.partial(self._work, uri, conn, uuids),
+            # the connection, not its libvirt handle: a reconnect replaces (and closes) that
+            self.screen.run_worker(functools.partial(self._work, uri, connection, uuids),
                                    thread=True, group="list-advice")
 
     def domain_changed(self, key: DomainKey) -> None:
@@ -89,12 +89,12 @@ class ListAdvice:
         for uri in {k.uri for k in due}:
             self._read_some(uri, due)
 
-    def _work(self, uri: str, conn, uuids: list[str]) -> None:
+    def _work(self, uri: str, connection, uuids: list[str]) -> None:
         from kvmtui.virt.advice.reading import worst_of_domains
 
         batch: dict[str, str | None] = {}
         try:
-            for uuid, severity in worst_of_domains(conn, uri, uuids):
+            for uuid, severity in worst_of_domains(lambda: connection.conn, uri, uuids):
                 batch[uuid] = severity
                 if len(batch) >= BATCH:
                     self.screen.app.call_from_thread(self._arrived, uri, batch)

@@ -3,7 +3,7 @@ Every call here reads; none changes a VM."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import libvirt
 
@@ -50,19 +50,37 @@ def read_inputs(dom: libvirt.virDomain, stats: DomainStats | None,
     return inputs_from_xml(dom.XMLDesc(0), stats, host, state)
 
 
-def worst_of_domains(conn: libvirt.virConnect, uri: str,
+def worst_of_domains(conn_of: Callable[[], libvirt.virConnect], uri: str,
                      uuids: list[str]) -> Iterator[tuple[str, str | None]]:
     """(uuid, worst severity or None) of each domain, from what needs no live figures: its XML
     and its host (read once). For the list's mark: the rates are only sampled in detail for
-    the VM on `x`. A domain that went away meanwhile is skipped."""
+    the VM on `x`. A domain that went away meanwhile is skipped.
+
+    conn_of gives the connection for each call (and raises libvirtError once it is not
+    connected): a reconnect closes the old handle, which must not be used after that, so no
+    handle is held across the loop. The loop ends when the connection goes."""
     from kvmtui.virt.advice.engine import NOT_CHECKED, advise, worst
 
-    host = read_host(conn, uri)
+    host = read_host(conn_of(), uri)
     for uuid in uuids:
         try:
-            inputs = read_inputs(conn.lookupByUUIDString(uuid), None, host)
+            dom = conn_of().lookupByUUIDString(uuid)
+        except libvirt.libvirtError:
+            if not _connected(conn_of):
+                return
+            continue  # undefined meanwhile
+        try:
+            inputs = read_inputs(dom, None, host)
         except libvirt.libvirtError:
             continue
         # what could not be checked here (the rates) is `x`'s to say, not the list's
         findings = [f for f in advise(inputs) if f.id != NOT_CHECKED]
         yield uuid, worst(findings)
+
+
+def _connected(conn_of: Callable[[], libvirt.virConnect]) -> bool:
+    try:
+        conn_of()
+    except libvirt.libvirtError:
+        return False
+    return True
