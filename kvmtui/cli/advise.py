@@ -7,12 +7,10 @@ never changes a VM."""
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
 
-from kvmtui.cli.connect import Opened
+from kvmtui.cli.connect import Opened, print_results
 from kvmtui.cli.options import add_connection_options, add_exits_source_option, seconds_in
 
 # Long enough for rates that mean something, short enough for a script to wait for.
@@ -64,7 +62,7 @@ def main(argv: list[str]) -> int:
             o.conn.close()
     if results is None:
         return 1
-    return _print(results, as_json=args.json)
+    return print_results(results, args.json, text_block)
 
 
 def _choose(opened: list[Opened], wanted: list[str], uris: list[str]):
@@ -133,20 +131,6 @@ def _advise_all(opened, chosen, args) -> list[dict] | None:
         print(f"kvmtui advise: {libvirt_message(err)}", file=sys.stderr)
         return None
     return results
-
-
-def _print(results: list[dict], *, as_json: bool) -> int:
-    try:
-        if as_json:
-            json.dump(results, sys.stdout, indent=2, ensure_ascii=False)
-            sys.stdout.write("\n")
-        else:
-            for item in results:
-                print(text_block(item))
-        sys.stdout.flush()
-    except BrokenPipeError:  # `kvmtui advise | head` is not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
 
 
 def text_block(item: dict) -> str:

@@ -1,9 +1,11 @@
-"""What the script sub-commands (`inspect`, `top`) share: which URIs, and opening them read-only."""
+"""What the script sub-commands (`inspect`, `top`, `advise`) share: which URIs, opening them
+read-only, and printing their results."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 
 def script_uris(connect: list[str], demo: bool) -> list[str]:
@@ -37,3 +39,21 @@ class Opened:
     def __init__(self, uri: str, conn) -> None:
         self.uri = uri
         self.conn = conn
+
+
+def print_results(results: list[dict], as_json: bool, text_block: Callable[[dict], str]) -> int:
+    """A script's results on stdout: one JSON array, or a text block per item. A reader that
+    stops early (`| head`) is not an error."""
+    import json
+
+    try:
+        if as_json:
+            json.dump(results, sys.stdout, indent=2, ensure_ascii=False)
+            sys.stdout.write("\n")
+        else:
+            for item in results:
+                print(text_block(item))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 
 from kvmtui.cli.options import add_connection_options
@@ -61,17 +59,9 @@ def main(argv: list[str]) -> int:
         print(f"kvmtui inspect: no domain named {', '.join(repr(m) for m in missing)} on {where}",
               file=sys.stderr)
         return 1
-    try:
-        if args.json:
-            json.dump(results, sys.stdout, indent=2, ensure_ascii=False)
-            sys.stdout.write("\n")
-        else:
-            for item in results:
-                print(_text_block(item))
-        sys.stdout.flush()
-    except BrokenPipeError:  # `kvmtui inspect --json | head` is not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+    from kvmtui.cli.connect import print_results
+
+    return print_results(results, args.json, _text_block)
 
 
 def _text_block(item: dict) -> str:
