@@ -37,7 +37,7 @@ from kvmtui.virt.perf.host_exits import HostExits
 from kvmtui.virt.perf.stats import is_local
 from kvmtui.virt.session.errors import libvirt_message
 from kvmtui.virt.session.fleet import Fleet
-from kvmtui.widgets.counters import LiveTable, exit_rows
+from kvmtui.widgets.counters import LiveTable, exit_count_rows, time_counter_rows
 from kvmtui.widgets.formatting import count, human_kib, sparkline
 from kvmtui.widgets.formatting import per_second as rate_text
 from kvmtui.widgets.key_footer import KeyFooter
@@ -55,6 +55,9 @@ class HostScreen(Screen):
     HostScreen Static.facts { height: auto; padding: 0 1; }
     HostScreen .heading { height: 1; padding: 0 1; text-style: bold; margin-top: 1; }
     HostScreen #host-exits { height: auto; max-height: 14; }
+    HostScreen #host-times { height: auto; max-height: 8; }
+    /* until a sample shows time counters */
+    HostScreen #host-times, HostScreen #host-times-title { display: none; }
     HostScreen #vm-exits { height: auto; max-height: 12; }
     """
 
@@ -82,6 +85,9 @@ class HostScreen(Screen):
             yield Static("Host-wide KVM exits", id="host-exits-title", classes="heading",
                          markup=False)
             yield LiveTable(id="host-exits")
+            yield Static("Host-wide time counters (*_ns): time, not exits; 1000 ms/s = 1 vCPU",
+                         id="host-times-title", classes="heading", markup=False)
+            yield LiveTable(id="host-times")
             yield Static("Per VM (rates per second)", classes="heading", markup=False)
             yield LiveTable(id="vm-exits")
         yield KeyFooter()
@@ -178,12 +184,18 @@ class HostScreen(Screen):
         self.host_exits, self.exits_source = exits, source
         title = self.query_one("#host-exits-title", Static)
         table = self.query_one("#host-exits", LiveTable)
+        width = self.app.size.width
         if exits:
             title.update(f"Host KVM exits · {source}")
-            table.replace(*exit_rows(exits, ()))
+            table.replace(*exit_count_rows(exits, (), width))
         else:
             title.update("Host-wide KVM exits: no VM here reports any (see x on a VM for why)")
             table.replace(["Reason", "Total", "/s", "Meaning"], [])
+        # KVM's *_ns counters are nanoseconds, not events: shown as time, in a table of their own
+        columns, rows = time_counter_rows(exits, width)
+        times = self.query_one("#host-times", LiveTable)
+        times.display = self.query_one("#host-times-title", Static).display = bool(rows)
+        times.replace(columns, rows)
 
     def _show_vms(self, stats: list[DomainStats]) -> None:
         rows = []

@@ -69,19 +69,6 @@ class LiveTable(DataTable):
                 for row in self.ordered_rows}
 
 
-def exit_rows(exits: dict[str, Counter], per_vcpu: Sequence[dict[str, Counter]]):
-    """(columns, rows) for the exits table: reason, total, rate, each vCPU's rate, meaning."""
-    shown = list(per_vcpu[:MAX_VCPU_COLUMNS])
-    columns = ["Reason", "Total", "/s", *(f"vCPU{i} /s" for i in range(len(shown))), "Meaning"]
-    rows = []
-    for reason, counter in exits.items():
-        cells = [reason, f"{counter.total:,}", per_second(counter.rate)]
-        cells += [per_second(v[reason].rate) if reason in v else "" for v in shown]
-        cells.append(describe(reason))
-        rows.append((reason, cells))
-    return columns, rows
-
-
 def _meaning_width(width: int, cells: Sequence[Sequence[str]], columns: Sequence[str]) -> int:
     """What is left of `width` for the last column once the others have their widest cell."""
     used = sum(max([len(label), *(len(row[i]) for row in cells)]) + 2 * CELL_PADDING

@@ -193,3 +193,38 @@ async def test_the_list_shows_live_cpu_memory_and_disk_figures(hypervisor, linux
                       .split("balloon.rss=")[1].split()[0])
         assert abs(stats.memory_used_kib - rss_kib) < 32 * 1024  # QEMU's RSS, moments apart
         assert row()["history"].strip() != ""
+
+
+async def test_host_view_separates_exit_counts_from_time_counters(hypervisor, kvm_guest):
+    """The host's view (H, enter) sums every VM's counters as kvm_stat's default view does:
+    events in one table, KVM's *_ns time counters as time in another, each equal to the sum of
+    `virsh domstats --vcpu` over the running VMs (paused, so nothing moves)."""
+    from kvmtui.screens.host import HostScreen
+    from kvmtui.screens.hosts import HostsScreen
+
+    paused_with_exits(hypervisor, kvm_guest)
+    sums: dict[str, int] = {}
+    for name in hypervisor.virsh("list", "--name").split():
+        for reason, value in virsh_exit_sums(hypervisor, name).items():
+            sums[reason] = sums.get(reason, 0) + value
+    async with running_kvmtui(socket_uri(hypervisor)) as (app, pilot):
+        await pilot.press("H")
+        await wait_for(pilot, lambda: isinstance(app.screen, HostsScreen), 10)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, HostScreen), 10)
+        screen = app.screen
+        def rated() -> bool:  # a second sample: rates beside the totals
+            rows = screen.query_one("#host-times").row_values().values()
+            return bool(rows) and all(cells[2].endswith("ms/s") for cells in rows)
+
+        await wait_for(pilot, rated, 20)
+        await pilot.pause(0)
+        counts = screen.query_one("#host-exits").row_values()
+        times = screen.query_one("#host-times").row_values()
+        assert not any(is_time_counter(r) for r in counts)  # no nanoseconds among the events
+        assert all(is_time_counter(r) for r in times)
+        shown = {**{r: int(cells[1].replace(",", "")) for r, cells in counts.items()},
+                 **{r: cells[1] for r, cells in times.items()}}
+        assert shown == as_shown(sums)
+        assert {cells[2] for cells in times.values()} == {"0.0 ms/s"}  # paused: no time passes
+        assert "Host-wide time counters (*_ns)" in screen_text(app)
