@@ -27,17 +27,21 @@ class ColumnsScreen(GuardedModal[ColumnsAnswer | None]):
     DEFAULT_CSS = """
     ColumnsScreen { align: center middle; }
     ColumnsScreen > Vertical {
-        width: 64; max-width: 100%; height: auto; max-height: 100%;
+        width: 76; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; border-title-style: bold; background: $surface; padding: 0 1;
     }
     ColumnsScreen OptionList, ColumnsScreen OptionList:focus {
         height: auto; max-height: 1fr; border: none; padding: 0; background: $surface;
     }
     ColumnsScreen #hint { color: $text-muted; margin-top: 1; }
+    ColumnsScreen #unfilled { color: $warning; margin-top: 1; }
     """
 
-    def __init__(self, shown: tuple[str, ...]) -> None:
+    def __init__(self, shown: tuple[str, ...], unfilled: frozenset[str] = frozenset()) -> None:
         super().__init__()
+        # live columns no connected host reports figures for: the list leaves them out even
+        # when chosen, and says so here rather than let a chosen column silently not appear
+        self.unfilled = unfilled
         # every column, the shown ones first in their order: (key, shown)
         self.items: list[tuple[str, bool]] = [(k, True) for k in shown] + [
             (k, False) for k in COLUMN_KEYS if k not in shown]
@@ -46,6 +50,10 @@ class ColumnsScreen(GuardedModal[ColumnsAnswer | None]):
         with Vertical() as box:
             box.border_title = "Columns"
             yield OptionList(*self._options(), markup=False)
+            if self.unfilled:
+                labels = ", ".join(BY_KEY[k].label for k in COLUMN_KEYS if k in self.unfilled)
+                yield Static(f"No host reports {labels}: the list leaves them out until one "
+                             "does.", id="unfilled", markup=False)
             yield Static("space: show/hide · K/J: move · enter: use · S: use and save · "
                          "D: defaults · esc: cancel", id="hint", markup=False)
 

@@ -422,7 +422,8 @@ class DomainListScreen(BulkActions):
     def action_columns(self) -> None:
         from kvmtui.screens.columns_dialog import ColumnsScreen
 
-        self.app.push_screen(ColumnsScreen(self.table.chosen), self.use_columns)
+        unfilled = LIVE_KEYS - self.table.fillable
+        self.app.push_screen(ColumnsScreen(self.table.chosen, unfilled), self.use_columns)
 
     def use_columns(self, answer: tuple[tuple[str, ...], bool] | None) -> None:
         """The columns the user picked in `C`; saved to the config file when asked."""

@@ -108,6 +108,21 @@ async def test_choose_columns_then_save_them(long_app, tmp_path):
         assert load_config(tmp_path / "c.toml").columns == tuple(chosen)
 
 
+async def test_chooser_says_which_chosen_columns_no_host_can_fill(long_app):
+    # the test driver reports no live figures: CPU% is chosen yet not in the list, and `C`
+    # says why instead of letting it vanish silently
+    async with long_app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("C")
+        await wait_for(pilot, lambda: asking(long_app, ColumnsScreen))
+        note = str(long_app.screen.query_one("#unfilled").content)
+        assert "cpu" in long_app.domain_list.table.chosen
+        assert "CPU%" not in long_app.domain_list.table.visible_labels()
+        assert note.startswith("No host reports CPU%, Exits/s, Used, CPU history, Disk R/s")
+        assert "Memory" not in note
+        assert "the list leaves them out until one does" in " ".join(
+            screen_text(long_app).split())
+
+
 async def test_keys_typed_before_the_chooser_appeared_change_nothing(long_app):
     async with long_app.run_test(size=(80, 24)) as pilot:
         table = long_app.domain_list.table
