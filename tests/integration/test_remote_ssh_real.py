@@ -200,3 +200,28 @@ def test_top_over_ssh_prints_kvm_exit_counters(hypervisor, ssh_uri, kvm):
     assert second["exits"]["total"]["rate"] is not None
     later = virsh_exit_sums(hypervisor, kvm.name)
     assert all(later[r] >= c["total"] for r, c in second["exits"].items())
+
+
+def test_advise_over_ssh_reads_every_vm_and_finds_the_tcg_guest(hypervisor, ssh_uri, tcg):
+    """`kvmtui advise --json` over ssh: every VM of the remote daemon, each finding complete,
+    and the running TCG guest told it runs without KVM on a host that offers KVM (the host's
+    capabilities are read through ssh too)."""
+    running, off = tcg
+    put(hypervisor, running, RUNNING)
+    put(hypervisor, off, SHUTOFF)
+    script = Path(sys.executable).with_name("kvmtui")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "kvmtui"]
+    result = subprocess.run([*command, "advise", "-c", ssh_uri, "--json"], capture_output=True,
+                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    reports = {r["name"]: r for r in json.loads(result.stdout)}
+    assert set(reports) == set(daemon_states(hypervisor))
+    for report in reports.values():
+        assert report["uri"] == ssh_uri
+        for finding in report["findings"]:
+            assert set(finding) == {"id", "severity", "title", "evidence", "fix"}
+            assert finding["evidence"] and finding["fix"]
+    tcg_finding = {f["id"]: f for f in reports[running.name]["findings"]}["tcg"]
+    offered = "kvm" in hypervisor.virsh("capabilities")
+    assert tcg_finding["severity"] == ("problem" if offered else "warning")
+    assert any("<domain type='qemu'>" in line for line in tcg_finding["evidence"])
