@@ -2,11 +2,14 @@
 
 Reads each VM's XML, two samples of its figures (`--interval` apart: a rate needs two) and its
 host's facts, and prints the findings of kvmtui.virt.advice. Connections are read-only: advice
-never changes a VM."""
+never changes a VM. The text is wrapped to the terminal's width (80 columns into a pipe), at
+spaces and between tags only; --json is never wrapped."""
 
 from __future__ import annotations
 
 import argparse
+import re
+import shutil
 import sys
 import time
 
@@ -133,17 +136,86 @@ def _advise_all(opened, chosen, args) -> list[dict] | None:
     return results
 
 
-def text_block(item: dict) -> str:
-    findings = item["findings"]
+# "  warning  Title": where the title starts, under which its further lines go
+_TITLE = 2 + 9
+_EVIDENCE = 6                   # evidence and "fix:" under the title
+_FIX = _EVIDENCE + len("fix: ")  # the fix's further lines, under its first
+MIN_WIDTH = 40                  # narrower terminals get 40-column lines: still readable
+
+# a tag, with the spaces inside it, or a run of text between spaces and tags
+_TOKEN = re.compile(r"<[^<>\n]*>|[^\s<]+|<")
+
+
+def output_width() -> int:
+    """The terminal's columns ($COLUMNS first), 80 when stdout is not a terminal."""
+    return max(shutil.get_terminal_size((80, 24)).columns, MIN_WIDTH)
+
+
+def wrap(text: str, width: int, indent: int = 0, hang: int = 0) -> list[str]:
+    """`text` in lines of at most `width` columns, the first at `indent`, the others at
+    `indent + hang`. Lines break only at spaces and between two adjacent tags (`><`), never
+    inside a word or a tag, so an XML snippet stays whole and can be copied. A word or tag
+    longer than any line is not cut either: it overflows, on a line of its own or after what
+    precedes it (when a line of its own would be as long)."""
+    return _pack(_chunks(text), width, indent, hang)
+
+
+def _chunks(text: str) -> list[tuple[str, str]]:
+    """The text's pieces that are never broken, each with the spaces before it."""
+    chunks: list[tuple[str, str]] = []
+    end, after_tag = 0, False
+    for match in _TOKEN.finditer(text):
+        gap, token = text[end:match.start()], match.group()
+        is_tag = token.startswith("<") and token.endswith(">") and len(token) > 1
+        if chunks and not gap and not (after_tag and is_tag):
+            chunks[-1] = (chunks[-1][0], chunks[-1][1] + token)
+        else:
+            chunks.append((gap, token))
+        end, after_tag = match.end(), is_tag
+    return chunks
+
+
+def _pack(chunks: list[tuple[str, str]], width: int, indent: int, hang: int) -> list[str]:
+    lines: list[str] = []
+    line = ""
+    for gap, chunk in chunks:
+        if not line:
+            line = " " * indent + chunk
+        elif len(line) + len(gap) + len(chunk) <= max(width, indent + hang + len(chunk)):
+            # (a chunk too long for any line stays where it is: a line of its own would be
+            # as long)
+            line += gap + chunk
+        else:
+            lines.append(line)
+            line = " " * (indent + hang) + chunk
+    lines.append(line)
+    return lines
+
+
+def _summary(findings: list[dict]) -> list[str]:
+    """['1 problem,', '2 warnings,', '1 info'], or ['no findings']."""
     counts: dict[str, int] = {}
     for f in findings:
         counts[f["severity"]] = counts.get(f["severity"], 0) + 1
-    summary = ", ".join(f"{n} {severity}" for severity, n in counts.items()) or "no findings"
-    lines = [f"{item['name']} on {item['uri']}: {summary}"]
+    parts = [f"{n} {severity}{'s' if n != 1 and severity != 'info' else ''}"
+             for severity, n in counts.items()] or ["no findings"]
+    return [part + "," for part in parts[:-1]] + parts[-1:]
+
+
+def text_block(item: dict, width: int | None = None) -> str:
+    """A domain's findings as text, wrapped to `width` (the terminal's by default)."""
+    width = output_width() if width is None else width
+    findings = item["findings"]
+    # the header breaks between "1 problem," and "2 warnings", not inside them
+    header = _chunks(f"{item['name']} on {item['uri']}:") + [(" ", part)
+                                                             for part in _summary(findings)]
+    lines = _pack(header, width, 0, 4)
     for f in findings:
-        lines.append(f"  {f['severity']:<8} {f['title']}")
-        lines.extend(f"      {line}" for line in f["evidence"])
-        fix = f["fix"].splitlines()
-        lines.append(f"      fix: {fix[0]}" if fix else "      fix: -")
-        lines.extend(f"           {line}" for line in fix[1:])
+        lines += wrap(f"{f['severity']:<8} {f['title']}", width, 2, _TITLE - 2)
+        for line in f["evidence"]:
+            lines += wrap(line, width, _EVIDENCE, 2)
+        fix = f["fix"].splitlines() or ["-"]
+        lines += wrap(f"fix: {fix[0]}", width, _EVIDENCE, _FIX - _EVIDENCE)
+        for line in fix[1:]:
+            lines += wrap(line, width, _FIX)
     return "\n".join(lines) + "\n"

@@ -69,6 +69,16 @@ def test_mmio_exits_name_ahci_e1000e_usb_and_video():
         "USB controller <controller type='usb' model='qemu-xhci'/>; video <model type='qxl'/>")
 
 
+def test_a_uhci_usb_controller_is_named_for_io_exits_not_mmio():
+    uhci = WINDOWS.replace("model='qemu-xhci'", "model='piix3-uhci'")
+    assert uhci != WINDOWS
+    io = running(uhci, tick({"io_exits": [9_100, 3_300]}))["io-exits"]
+    mmio = running(uhci, tick({"mmio_exits": [500, 7_000]}))["mmio-exits"]
+    assert io.evidence[1].endswith(
+        "; USB controller <controller type='usb' model='piix3-uhci'/>")  # its registers: ports
+    assert "USB" not in mmio.evidence[1]
+
+
 def test_mmio_exits_on_an_all_virtio_vm_blame_the_guest_not_a_device():
     f = running(LINUX, tick({"mmio_exits": [6_000, 0]}))["mmio-exits"]
     assert "no emulated disk, NIC or display" in f.evidence[1]

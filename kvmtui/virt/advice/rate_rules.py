@@ -45,16 +45,18 @@ def _emulated_devices(inputs: Inputs, port_io: bool) -> list[str]:
         model = nic.model or ""
         if model in EMULATED_NIC_MODELS and (model in _PORT_IO_NICS) == port_io:
             found.append(f"NIC {nic.mac} <model type='{model}'/>")
-    if not port_io:
-        for device in inputs.domain.devices:
-            if device.kind == "video":
-                # the summary starts 'video <model>': the model is not an attribute
-                model = device.summary.split()[1].rstrip(",") if " " in device.summary else ""
-                if model in _VIDEO_MODELS:
-                    found.append(f"video <model type='{model}'/>")
-            elif device.kind == "controller" and device.attrs.get("type") == "usb":
-                found.append("USB controller <controller type='usb' "
-                             f"model='{device.attrs.get('model', 'default')}'/>")
+    for device in inputs.domain.devices:
+        if device.kind == "video" and not port_io:
+            # the summary starts 'video <model>': the model is not an attribute
+            model = device.summary.split()[1].rstrip(",") if " " in device.summary else ""
+            if model in _VIDEO_MODELS:
+                found.append(f"video <model type='{model}'/>")
+        elif device.kind == "controller" and device.attrs.get("type") == "usb":
+            # UHCI's registers are I/O ports; EHCI, OHCI and xHCI's are memory-mapped.
+            # (libvirt writes the model it chose; without one the kind is unknown: not named)
+            model = device.attrs.get("model", "")
+            if model and ("uhci" in model) == port_io and model != "none":
+                found.append(f"USB controller <controller type='usb' model='{model}'/>")
     return found
 
 
