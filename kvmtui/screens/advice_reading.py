@@ -26,7 +26,8 @@ class AdviceRead(Message):
 def read_advice_inputs(fleet: Fleet, key: DomainKey, xml: str | None = None,
                        state: DomainState | None = None) -> Inputs:
     """Blocking: the host's facts, and the VM's XML and state unless given. Reads only."""
-    host: HostFacts = read_host(fleet.connection(key.uri).conn, key.uri)
+    with fleet.connection(key.uri).using() as conn:  # a reconnect closes it after, not during
+        host: HostFacts = read_host(conn, key.uri)
     if xml is not None:
         return inputs_from_xml(xml, None, host, state)
     return read_inputs(fleet.domain(key), None, host)

@@ -107,7 +107,8 @@ class HostScreen(Screen):
     @work(thread=True, exclusive=True, group="host-facts")
     def load_facts(self) -> None:
         try:
-            facts = node_facts(self.fleet.connections[self.uri].conn)
+            with self.fleet.connections[self.uri].using() as conn:
+                facts = node_facts(conn)
         except Exception as err:  # noqa: BLE001 - libvirt's words, on the screen
             reply(self, HostFactsRead(self.uri, None, None, None, libvirt_message(err)))
             return

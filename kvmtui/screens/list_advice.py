@@ -94,7 +94,7 @@ class ListAdvice:
 
         batch: dict[str, str | None] = {}
         try:
-            for uuid, severity in worst_of_domains(lambda: connection.conn, uri, uuids):
+            for uuid, severity in worst_of_domains(connection.using, uri, uuids):
                 batch[uuid] = severity
                 if len(batch) >= BATCH:
                     self.screen.app.call_from_thread(self._arrived, uri, batch)

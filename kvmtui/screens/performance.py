@@ -322,7 +322,8 @@ class PerformanceScreen(VmScreen):
     @work(thread=True, exclusive=True, group="explain-exits")
     def explain(self, st: DomainStats) -> None:
         try:
-            sharper = explain_missing_exits(self.fleet.connection(self.key.uri).conn, st)
+            with self.fleet.connection(self.key.uri).using() as conn:
+                sharper = explain_missing_exits(conn, st)
         except Exception:  # noqa: BLE001 - the sampler's own reason stays shown
             return
         reply(self, ExitsExplained(self.key, st.exits_unavailable_reason, sharper))

@@ -4,6 +4,7 @@ Every call here reads; none changes a VM."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import libvirt
 
@@ -13,6 +14,10 @@ from kvmtui.virt.perf.host import local_virt_features, node_facts, remote_virt_f
 from kvmtui.virt.perf.stats import is_local
 
 _RUNS = (DomainState.RUNNING, DomainState.BLOCKED)   # paused vCPUs take no host CPU
+
+# What worst_of_domains is given to reach a connection's handle: Connection.using, which keeps
+# it open for a block.
+Use = Callable[[], AbstractContextManager[libvirt.virConnect]]
 
 
 def read_host(conn: libvirt.virConnect, uri: str) -> HostFacts:
@@ -50,26 +55,30 @@ def read_inputs(dom: libvirt.virDomain, stats: DomainStats | None,
     return inputs_from_xml(dom.XMLDesc(0), stats, host, state)
 
 
-def worst_of_domains(conn_of: Callable[[], libvirt.virConnect], uri: str,
+def worst_of_domains(use: Use, uri: str,
                      uuids: list[str]) -> Iterator[tuple[str, str | None]]:
     """(uuid, worst severity or None) of each domain, from what needs no live figures: its XML
     and its host (read once). For the list's mark: the rates are only sampled in detail for
     the VM on `x`. A domain that went away meanwhile is skipped.
 
-    conn_of gives the connection for each call (and raises libvirtError once it is not
-    connected): a reconnect closes the old handle, which must not be used after that, so no
-    handle is held across the loop. The loop ends when the connection goes."""
+    `use` (Connection.using) gives the connection's handle for a few calls at a time and
+    raises libvirtError once it is not connected: a reconnect closes the old handle, after
+    the calls in flight on it, so no handle is held across the loop, nor while the rules run.
+    The loop ends when the connection goes."""
     from kvmtui.virt.advice.engine import NOT_CHECKED, advise, worst
 
-    host = read_host(conn_of(), uri)
+    with use() as conn:
+        host = read_host(conn, uri)
     for uuid in uuids:
         try:
-            dom = conn_of().lookupByUUIDString(uuid)
+            with use() as conn:
+                dom = conn.lookupByUUIDString(uuid)
         except libvirt.libvirtError:
-            if not _connected(conn_of):
+            if not _connected(use):
                 return
             continue  # undefined meanwhile
         try:
+            # calls on a domain need no hold: it keeps its connection alive after a close
             inputs = read_inputs(dom, None, host)
         except libvirt.libvirtError:
             continue
@@ -78,9 +87,9 @@ def worst_of_domains(conn_of: Callable[[], libvirt.virConnect], uri: str,
         yield uuid, worst(findings)
 
 
-def _connected(conn_of: Callable[[], libvirt.virConnect]) -> bool:
+def _connected(use: Use) -> bool:
     try:
-        conn_of()
+        with use():
+            return True
     except libvirt.libvirtError:
         return False
-    return True

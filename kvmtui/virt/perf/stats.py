@@ -24,6 +24,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from urllib.parse import urlsplit
 
 import libvirt
@@ -234,7 +235,8 @@ class StatsSampler:
                              f"sampling failed: {type(err).__name__}: {err}")
         if self.node_watchers and not tick.error:
             try:
-                node = self.node.sample(connection.uri, connection.conn)
+                with _held(connection) as conn:
+                    node = self.node.sample(connection.uri, conn)
             except Exception:  # noqa: BLE001 - the domains' figures stand without the host's
                 node = None
             tick = dataclasses.replace(tick, node=node, libvirt_calls=tick.libvirt_calls + 2)
@@ -243,7 +245,8 @@ class StatsSampler:
     def sample_connection(self, connection) -> StatsTick:
         started = time.monotonic()
         try:
-            records = connection.conn.getAllDomainStats(GROUPS, STATS_FLAGS)
+            with _held(connection) as conn:
+                records = conn.getAllDomainStats(GROUPS, STATS_FLAGS)
         except libvirt.libvirtError as err:
             return StatsTick(connection.uri, {}, time.monotonic() - started, 1,
                              libvirt_message(err))
@@ -385,3 +388,11 @@ def explain_missing_exits(conn: libvirt.virConnect, stats) -> str | None:
     if domain_type(conn, stats.key.uuid) == "qemu":
         return tcg_reason(stats.name)
     return reason
+
+
+def _held(connection) -> AbstractContextManager[libvirt.virConnect]:
+    """The connection's libvirt handle, kept open for the block: a session Connection's through
+    its using() (a reconnect or a host's removal must not close it under the call); a script's
+    (cli/connect.py Opened), which is closed only after sampling stops, as it is."""
+    using = getattr(connection, "using", None)
+    return using() if using is not None else nullcontext(connection.conn)

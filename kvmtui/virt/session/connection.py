@@ -7,15 +7,18 @@ Threads involved:
 - the libvirt event thread runs the callbacks; they only translate to small dataclasses;
 - a per-connection refresher thread re-reads the domains that events named;
 - a reconnect thread, only while the connection is lost.
+Any thread may call libvirt on the handle meanwhile (Textual workers, the stats lanes): it holds
+`using()` for the call, and a handle is closed only once no call on it is in flight.
 A host that never answers blocks only its own connect thread: libvirt's remote driver waits
 in the calling thread, and every other connection and the event loop go on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import libvirt
 
@@ -39,6 +42,13 @@ RECONNECT_BACKOFF_S = (0.25, 0.5, 1.0)
 # A host never reached yet is more likely down for a while (or mistyped) than restarting:
 # retried less and less often, up to every 30 s ('r' in the hosts overview retries at once).
 FIRST_CONNECT_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+# How long releasing a handle (close, reconnect) waits for the calls in flight on it to end.
+# A healthy call ends well within it; a call still running after it is on a host that stopped
+# answering, which keepalive ends in up to ~8 s (KEEPALIVE_INTERVAL_S * (KEEPALIVE_COUNT + 1)),
+# and a reconnect or a host's removal should not wait for that. Closing a handle under a call
+# aborts the process, so after the wait the handle is left open, and the last call to leave it
+# closes it (_leave): the bound frees the releasing thread and costs no safety.
+RELEASE_WAIT_S = 2.0
 
 
 def reconnect_delay(attempt: int) -> float:
@@ -76,6 +86,12 @@ class Connection(DomainSource):
         # Who owns self._conn (close() or the reconnect thread) is decided under this lock,
         # so a connection is released exactly once.
         self._lock = threading.Lock()
+        # Calls in flight on each handle (using), by id(handle); notified as a handle's last
+        # call leaves it. A handle released while calls were still on it past RELEASE_WAIT_S
+        # waits in _orphans for the last of them.
+        self._users: dict[int, int] = {}
+        self._unused = threading.Condition(self._lock)
+        self._orphans: dict[int, libvirt.virConnect] = {}
         self._nudge = threading.Event()  # wakes a retry wait: close(), or "retry now"
         self._reconnecting = False
         self._lost: libvirt.virConnect | None = None  # closed under the running reconnect loop
@@ -87,7 +103,7 @@ class Connection(DomainSource):
         ensure_event_loop()
         conn = self._open_raw()
         self._adopt(conn)
-        self.versions = _versions(conn)
+        self._read_versions(conn)
         self.status = ConnectionStatus.CONNECTED
         # said to nobody: whoever called open() knows, and a UI attached later takes the state
         self.state = ConnectionChanged(self.uri, ConnectionStatus.CONNECTED, "connected",
@@ -143,12 +159,18 @@ class Connection(DomainSource):
             self._release(conn)
 
     def _release(self, conn: libvirt.virConnect) -> None:
-        """Deregister everything registered on `conn`, then close it; errors are ignored.
+        """Deregister everything registered on `conn`, then close it once no call is in flight
+        on it (using); errors are ignored. Call it only on a handle already taken out of
+        self._conn (under the lock), so that no new call can start on it.
 
         Each event callback holds a reference on the connection, so closing without
         deregistering first leaves it, and its socket, alive for as long as the process runs.
-        Never call this on the libvirt event thread: libvirt runs the close callback with its
-        close-callback lock held, and unregistering takes that same lock.
+        Deregistering beside calls in flight is safe (libvirt locks its handles); closing is
+        not: libvirt aborts when the handle goes while another thread is inside a call on it.
+        So the close waits for those calls, RELEASE_WAIT_S at the most; after that the last
+        call to leave closes it. Never call this on the libvirt event thread (libvirt runs the
+        close callback with its close-callback lock held, and unregistering takes that same
+        lock), nor while this thread is inside using() on `conn`.
         """
         ids, self._callback_ids = self._callback_ids, []
         for cid in ids:
@@ -160,10 +182,66 @@ class Connection(DomainSource):
             conn.unregisterCloseCallback()
         except libvirt.libvirtError:
             pass  # libvirt already dropped it when it fired
+        deadline = time.monotonic() + RELEASE_WAIT_S
+        with self._unused:
+            while id(conn) in self._users:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._orphans[id(conn)] = conn  # for the last call in flight to close
+                    return
+                self._unused.wait(left)
+        _close_handle(conn)
+
+    # -- calls from other threads ---------------------------------------------------------
+
+    @contextlib.contextmanager
+    def using(self) -> Iterator[libvirt.virConnect]:
+        """The libvirt handle, kept open for the block: `with connection.using() as conn:`.
+
+        For any thread that calls libvirt on this connection. A reconnect or close() that
+        comes meanwhile waits for the block to end before closing the handle (so keep the
+        block to a call or a short batch of calls, never a sleep or a wait for another
+        thread), and the next using() gets the new handle. Raises libvirt.libvirtError, as
+        `conn` does, while not connected. Many threads may be inside at once, and blocks nest.
+        Never `with` the handle itself: leaving that closes it (virConnect.__exit__).
+        """
+        with self._lock:
+            conn = self._conn
+            if conn is None or self.status is not ConnectionStatus.CONNECTED:
+                raise libvirt.libvirtError(f"not connected to {self.uri}")
+            self._users[id(conn)] = self._users.get(id(conn), 0) + 1
         try:
-            conn.close()
-        except libvirt.libvirtError:
-            pass
+            yield conn
+        finally:
+            self._leave(conn)
+
+    def _hold(self, conn: libvirt.virConnect) -> bool:
+        """using() on `conn`, this connection's own even before it is announced (the connect
+        threads list it first): False when it is no longer this connection's handle (closed,
+        or lost, meanwhile: whoever took it releases it). Pair each True with _leave."""
+        with self._lock:
+            if self._conn is not conn:
+                return False
+            self._users[id(conn)] = self._users.get(id(conn), 0) + 1
+        return True
+
+    def _leave(self, conn: libvirt.virConnect) -> None:
+        with self._lock:
+            left = self._users.pop(id(conn)) - 1
+            if left:
+                self._users[id(conn)] = left
+                return
+            self._unused.notify_all()
+            orphan = self._orphans.pop(id(conn), None)
+        if orphan is not None:  # released while this call was in flight: closed now
+            _close_handle(orphan)
+
+    def _read_versions(self, conn: libvirt.virConnect) -> None:
+        if self._hold(conn):
+            try:
+                self.versions = _versions(conn)
+            finally:
+                self._leave(conn)
 
     def _wait_retry(self, seconds: float) -> bool:
         """Wait before the next attempt; False when the connection was closed meanwhile."""
@@ -202,11 +280,16 @@ class Connection(DomainSource):
 
     def _list_and_announce(self, conn: libvirt.virConnect, words: str) -> bool:
         """List the new connection's domains and say it is up; False when that failed (the
-        connection is then released)."""
+        connection is then released) or the connection was closed or lost meanwhile."""
+        if not self._hold(conn):  # close() or the reconnect thread took it: theirs to say
+            return False
         try:
-            if self._prepare is not None and not self.readonly:
-                self._prepare(conn)
-            summaries = self.list_summaries(conn)
+            try:
+                if self._prepare is not None and not self.readonly:
+                    self._prepare(conn)
+                summaries = self.list_summaries(conn)
+            finally:
+                self._leave(conn)
         except libvirt.libvirtError as err:
             self.last_error, self.failed_listing = err, True
             with self._lock:
@@ -223,7 +306,7 @@ class Connection(DomainSource):
         self._set_state(ConnectionStatus.CONNECTED, words)
         # after the VMs are shown: on a daemon that has not yet cached what its QEMU can do,
         # the hypervisor's version makes it probe every QEMU binary (4 s measured)
-        self.versions = _versions(conn)
+        self._read_versions(conn)
         return True
 
     # -- losing it and reconnecting -------------------------------------------------------
@@ -278,6 +361,13 @@ class Connection(DomainSource):
                 return
             if self._list_and_announce(conn, "reconnected"):
                 return
+
+
+def _close_handle(conn: libvirt.virConnect) -> None:
+    try:
+        conn.close()
+    except libvirt.libvirtError:
+        pass
 
 
 def _versions(conn: libvirt.virConnect) -> tuple[str, str] | None:

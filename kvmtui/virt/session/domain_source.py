@@ -3,6 +3,8 @@
 The libvirt event thread runs the callbacks here; they only translate to the small dataclasses
 of kvmtui.virt.models. A per-connection refresher thread re-reads the domains that events named
 (one summary each, coalesced, so a burst of events costs one read per domain, not one per event).
+Every read off the thread that owns the handle holds it through Connection.using, so a reconnect
+cannot close it under the read.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import libvirt
 
@@ -49,9 +52,15 @@ class DomainSource:
 
     @property
     def conn(self) -> libvirt.virConnect:
+        """The handle as it is now, held by nobody: a reconnect or close() on another thread
+        may close it under a call made on it. Call libvirt inside `using()` instead."""
         if self._conn is None or self.status is not ConnectionStatus.CONNECTED:
             raise libvirt.libvirtError(f"not connected to {self.uri}")
         return self._conn
+
+    def using(self) -> AbstractContextManager[libvirt.virConnect]:
+        """The handle, kept open for a `with` block (Connection.using)."""
+        raise NotImplementedError
 
     def _on_close(self, conn, reason: int, _opaque) -> None:
         raise NotImplementedError
@@ -133,7 +142,8 @@ class DomainSource:
 
     def list_summaries(self, conn: libvirt.virConnect | None = None) -> list[DomainSummary]:
         """Every domain of this connection, active and inactive, as `virsh list --all` sees them
-        (`conn`: a connection just opened, not yet announced as connected).
+        (`conn`: a connection just opened, not yet announced as connected, which the caller
+        holds; else the connected one, held for the listing).
 
         Calls: four listAllDomains (all, then filtered by autostart, transient and managed save:
         one list per property instead of one call per domain per property) and one info() per
@@ -142,7 +152,12 @@ class DomainSource:
         are few: fewer UUIDs to read. Each libvirt call releases the GIL, and at start-up this
         runs while the UI thread imports Textual, so every call saved is also a wait saved.
         """
-        conn = conn or self.conn
+        if conn is None:
+            with self.using() as held:
+                return self._list_summaries(held)
+        return self._list_summaries(conn)
+
+    def _list_summaries(self, conn: libvirt.virConnect) -> list[DomainSummary]:
         domains = conn.listAllDomains(0)
         autostart = self._uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
         transient = self._uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
@@ -166,9 +181,10 @@ class DomainSource:
     def summary(self, uuid: str) -> DomainSummary | None:
         """The domain's current summary, or None when it no longer exists."""
         try:
-            dom = self.conn.lookupByUUIDString(uuid)
-            return self._summarize(dom, bool(dom.autostart()), bool(dom.isPersistent()),
-                                   bool(dom.hasManagedSaveImage(0)), uuid)
+            with self.using() as conn:
+                dom = conn.lookupByUUIDString(uuid)
+                return self._summarize(dom, bool(dom.autostart()), bool(dom.isPersistent()),
+                                       bool(dom.hasManagedSaveImage(0)), uuid)
         except libvirt.libvirtError as err:
             if is_no_domain(err):
                 return None
@@ -187,7 +203,10 @@ class DomainSource:
         return summary
 
     def lookup(self, uuid: str) -> libvirt.virDomain:
-        return self.conn.lookupByUUIDString(uuid)
+        """The domain (libvirtError when it is gone, or not connected). Calls on it are safe
+        after the handle is closed: a libvirt domain keeps its connection alive."""
+        with self.using() as conn:
+            return conn.lookupByUUIDString(uuid)
 
     # -- refresher ----------------------------------------------------------------------
 
