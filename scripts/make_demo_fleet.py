@@ -6,6 +6,11 @@ enlightenments and SPICE clipboard/file-sharing channels, bridged and macvtap ne
 and raw disks, an SMP topology, every domain state, and snapshot trees.  Snapshots are embedded
 with a copy of their domain, as libvirt stores them, so the test driver loads them silently.
 
+The last five VMs are for the advice (kvmtui/virt/advice): each shows findings its XML and the
+test driver's host truly give (domain type 'kvm' or 'qemu', which the test driver keeps), and
+nextcloud is the well-configured one with none to act on.  Rate findings (exits, steal) need a
+real KVM guest: the test driver has no exit counters, and none are faked here.
+
 Run it after changing the lab; tests/pure/test_demo_fleet.py fails when the shipped file is stale.
 """
 
@@ -25,18 +30,22 @@ BASE_TIME = 1_700_000_000  # 2023-11-14: a fixed clock, so screenshots never cha
 
 
 def disk(src: str, dev: str, bus: str = "virtio", fmt: str = "qcow2", device: str = "disk",
-         kind: str = "file") -> str:
+         kind: str = "file", driver: str = "") -> str:
+    """driver: more <driver> attributes, as written (" cache='none' io='native'")."""
     source = f"<source {'dev' if kind == 'block' else 'file'}='{src}'/>"
     ro = "<readonly/>" if device == "cdrom" else ""
-    return (f"<disk type='{kind}' device='{device}'><driver name='qemu' type='{fmt}'/>"
+    return (f"<disk type='{kind}' device='{device}'><driver name='qemu' type='{fmt}'{driver}/>"
             f"{source}<target dev='{dev}' bus='{bus}'/>{ro}</disk>")
 
 
-def nic(mac: str, kind: str, source: str, model: str = "virtio", mode: str = "") -> str:
+def nic(mac: str, kind: str, source: str, model: str = "virtio", mode: str = "",
+        driver: str = "") -> str:
+    """driver: the backend, <driver name='vhost'> (in the host kernel) or 'qemu'."""
     attr = {"bridge": "bridge", "network": "network", "direct": "dev"}[kind]
     mode_attr = f" mode='{mode}'" if mode else ""
+    driver_el = f"<driver name='{driver}'/>" if driver else ""
     return (f"<interface type='{kind}'><mac address='{mac}'/>"
-            f"<source {attr}='{source}'{mode_attr}/><model type='{model}'/></interface>")
+            f"<source {attr}='{source}'{mode_attr}/><model type='{model}'/>{driver_el}</interface>")
 
 
 SPICE = ("<graphics type='spice' autoport='yes' listen='127.0.0.1'><listen type='address' "
@@ -50,9 +59,13 @@ SERIAL = ("<serial type='pty'><target port='0'/></serial>"
           "<console type='pty'><target type='serial' port='0'/></console>")
 IMG = "/var/lib/libvirt/images"
 ISO = "/var/lib/libvirt/iso"
+LIBOSINFO_NS = "http://libosinfo.org/xmlns/libvirt/domain/1.0"
+# cache='none' bypasses the host's page cache, io='native' submits with Linux AIO
+TUNED_DISK = " cache='none' io='native' discard='unmap'"
 
 # name, uuid, state, vcpu, memory MiB, extra domain XML (features/cpu/clock), devices,
-# flags: transient, managed save, autostart
+# flags: transient, managed save, autostart; kind: the domain type (default 'test');
+# os_id: libosinfo's id, as virt-install and virt-manager write it in <metadata>
 DOMAINS = [
     dict(name="win10", uuid="5f0a3a4e-0c1d-4b5e-9a61-10aa00000001", state=RUNNING, vcpu=4,
          mib=8192, autostart=True,
@@ -102,6 +115,48 @@ DOMAINS = [
          vcpu=1, mib=1024, transient=True, devices=disk(f"{IMG}/scratch.qcow2", "vda")),
     dict(name="kiosk-shutdown", uuid="5f0a3a4e-0c1d-4b5e-9a61-10aa0000000c", state=SHUTDOWN,
          vcpu=2, mib=2048, devices=disk(f"{IMG}/kiosk.qcow2", "vda") + SPICE),
+    # -- for the advice: real domain types, so the rules on KVM and TCG guests apply --
+    # Windows 11 in XML written by hand (libosinfo's id kept): no Hyper-V enlightenments, no
+    # hypervclock, and 4 vCPUs with no <topology> (4 sockets: Windows 11 uses 2)
+    dict(name="office-win11", uuid="5f0a3a4e-0c1d-4b5e-9a61-10aa0000000d", state=RUNNING, vcpu=4,
+         mib=8192, kind="kvm", os_id="http://microsoft.com/win/11",
+         extra="<features><acpi/><apic/></features>"
+               "<cpu mode='host-passthrough' check='none' migratable='on'/>"
+               "<clock offset='localtime'><timer name='rtc' tickpolicy='catchup'/>"
+               "<timer name='pit' tickpolicy='delay'/><timer name='hpet' present='no'/></clock>",
+         devices=disk(f"{IMG}/office-win11.qcow2", "vda")
+         + nic("52:54:00:6b:3c:0d", "bridge", "virbr0") + SPICE + SPICE_CHANNELS + AGENT
+         + "<input type='tablet' bus='usb'/>"),
+    # defined where /dev/kvm was missing: QEMU's translator (TCG) runs it
+    dict(name="tcg-sandbox", uuid="5f0a3a4e-0c1d-4b5e-9a61-10aa0000000e", state=RUNNING, vcpu=2,
+         mib=2048, kind="qemu", extra="<cpu mode='maximum' check='none'/>",
+         devices=disk(f"{IMG}/sandbox.qcow2", "vda")
+         + nic("52:54:00:6b:3c:0e", "network", "default") + SERIAL + AGENT),
+    # carried over from an old host: a generic CPU model, no guest agent, a write-through
+    # disk cache and a virtio NIC served by QEMU instead of vhost-net
+    dict(name="erp-centos7", uuid="5f0a3a4e-0c1d-4b5e-9a61-10aa0000000f", state=RUNNING, vcpu=2,
+         mib=4096, kind="kvm",
+         extra="<cpu mode='custom' match='exact' check='none'>"
+               "<model fallback='allow'>qemu64</model></cpu>",
+         devices=disk(f"{IMG}/erp-centos7.qcow2", "vda", driver=" cache='writethrough'")
+         + nic("52:54:00:6b:3c:0f", "network", "default", driver="qemu") + SERIAL),
+    # sized for a 32-thread workstation: more vCPUs than this host's 16 CPUs, over both of
+    # its NUMA nodes, with no pinning
+    dict(name="render-node", uuid="5f0a3a4e-0c1d-4b5e-9a61-10aa00000010", state=RUNNING, vcpu=32,
+         mib=32768, kind="kvm",
+         extra="<cpu mode='host-passthrough' check='none' migratable='on'>"
+               "<topology sockets='2' dies='1' cores='8' threads='2'/></cpu>",
+         devices=disk(f"{IMG}/render.qcow2", "vda", driver=TUNED_DISK)
+         + nic("52:54:00:6b:3c:10", "network", "default") + SERIAL + AGENT),
+    # the well-configured one: KVM, host-model CPU in one socket, virtio disks with cache='none'
+    # and io='native', a virtio NIC on vhost-net, the guest agent
+    dict(name="nextcloud", uuid="5f0a3a4e-0c1d-4b5e-9a61-10aa00000011", state=RUNNING, vcpu=4,
+         mib=8192, kind="kvm", autostart=True,
+         extra="<cpu mode='host-model' check='partial'>"
+               "<topology sockets='1' dies='1' cores='4' threads='1'/></cpu>",
+         devices=disk(f"{IMG}/nextcloud.qcow2", "vda", driver=TUNED_DISK)
+         + disk(f"{IMG}/nextcloud-data.raw", "vdb", fmt="raw", driver=TUNED_DISK)
+         + nic("52:54:00:6b:3c:11", "bridge", "virbr0", driver="vhost") + SERIAL + AGENT),
 ]
 
 # Snapshot trees: (name, parent, minutes after BASE_TIME, captured state, description, kind)
@@ -131,10 +186,15 @@ SNAPSHOTS = {
 
 def domain_xml(spec: dict, for_snapshot: bool = False) -> str:
     kib = spec["mib"] * 1024
-    metadata = ""
+    meta = []
+    if spec.get("os_id"):
+        meta.append(f"<libosinfo:libosinfo xmlns:libosinfo='{LIBOSINFO_NS}'>"
+                    f"<libosinfo:os id='{spec['os_id']}'/></libosinfo:libosinfo>")
     if spec.get("autostart") and not for_snapshot:
-        metadata = f"<metadata><demo:lab xmlns:demo='{DEMO_NS}' autostart='yes'/></metadata>"
-    return (f"<domain type='test'><name>{spec['name']}</name><uuid>{spec['uuid']}</uuid>{metadata}"
+        meta.append(f"<demo:lab xmlns:demo='{DEMO_NS}' autostart='yes'/>")
+    metadata = f"<metadata>{''.join(meta)}</metadata>" if meta else ""
+    return (f"<domain type='{spec.get('kind', 'test')}'><name>{spec['name']}</name>"
+            f"<uuid>{spec['uuid']}</uuid>{metadata}"
             f"<memory unit='KiB'>{kib}</memory><currentMemory unit='KiB'>{kib}</currentMemory>"
             f"<vcpu placement='static'>{spec['vcpu']}</vcpu>"
             "<os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type><boot dev='hd'/></os>"
@@ -186,8 +246,9 @@ def build() -> str:
             test_bits += "<test:hasmanagedsave/>"
         snaps, current = SNAPSHOTS.get(spec["name"], ([], None))
         test_bits += "".join(snapshot_xml(spec, s, current) for s in snaps)
-        parts.append(dom.replace("<domain type='test'>",
-                                 f"<domain type='test' xmlns:test='{TEST_NS}'>", 1)
+        kind = spec.get("kind", "test")
+        parts.append(dom.replace(f"<domain type='{kind}'>",
+                                 f"<domain type='{kind}' xmlns:test='{TEST_NS}'>", 1)
                      .replace("</domain>", test_bits + "</domain>"))
     parts.append("<network><name>default</name><uuid>5f0a3a4e-0c1d-4b5e-9a61-10aa000000f0</uuid>"
                  "<forward mode='nat'/><bridge name='virbr0'/><ip address='192.168.122.1' "
@@ -196,6 +257,7 @@ def build() -> str:
     parts.append("</node>")
     ET.register_namespace("test", TEST_NS)
     ET.register_namespace("demo", DEMO_NS)
+    ET.register_namespace("libosinfo", LIBOSINFO_NS)
     root = ET.fromstring("".join(parts))  # proves it is well-formed before it is written
     ET.indent(root, "  ")
     body = ET.tostring(root, encoding="unicode")

@@ -305,7 +305,7 @@ def test_a_huge_interval_can_still_be_shortened_while_sampling(demo_connection):
             assert arrived.wait_for(lambda: len(ticks) >= 2, 30), "the stats thread died"
     finally:
         sampler.stop(wait=True)
-    assert ticks[-1].error is None and len(ticks[-1].stats) == 12
+    assert ticks[-1].error is None and len(ticks[-1].stats) == 17
 
 
 def test_ticks_that_fail_do_not_stop_the_sampling(demo_connection):

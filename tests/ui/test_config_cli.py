@@ -245,7 +245,7 @@ def test_the_configured_hosts_start_in_the_console_by_their_names(xdg, tmp_path)
     code, text = run_until([], ["hosts: alpha, beta (H)"],
                            {"XDG_CONFIG_HOME": str(xdg.parent.parent)})
     assert "hosts: alpha, beta (H)" in text, text[-3000:]
-    assert "14 domains" in text
+    assert "19 domains" in text
     assert code == 0, text[-3000:]
 
 
@@ -266,5 +266,5 @@ def test_with_several_hosts_one_that_refuses_does_not_stop_the_start(xdg, tmp_pa
     code, text = run_until([], ["gone refused", "1 of 2 connected: alpha (H)"],
                            {"XDG_CONFIG_HOME": str(xdg.parent.parent)})
     assert "gone refused" in text and "1 of 2 connected: alpha (H)" in text, text[-3000:]
-    assert "12 domains" in text
+    assert "17 domains" in text
     assert code == 0, text[-3000:]

@@ -51,13 +51,13 @@ async def test_every_domain_is_shown_with_libvirts_id_and_state(make_app, demo_u
             row = table.row_text(key)
             shown[row["name"]] = (row["id"], row["state"].replace(" (saved)", ""))
         assert shown == virsh_view(app)
-        assert len(shown) == 12
+        assert len(shown) == 17
 
 
 async def test_header_counts_the_fleet(make_app, demo_uri):
     app = make_app(demo_uri)
     async with app.run_test(size=(100, 30)):
-        assert header_text(app).startswith("12 domains · 5 running · 1 paused · 2 shut off")
+        assert header_text(app).startswith("17 domains · 10 running · 1 paused · 2 shut off")
         assert "demo-fleet.xml" in header_text(app)
 
 
@@ -67,7 +67,7 @@ async def test_a_change_by_another_client_appears_from_events(make_app, demo_uri
         libvirt_domain(app, "db-storage").suspend()  # not through kvmtui
         await wait_for(pilot, lambda: app.domain_list.table.row_text(
             _key(app, "db-storage"))["state"] == "paused")
-        assert header_text(app).startswith("12 domains · 4 running · 2 paused")
+        assert header_text(app).startswith("17 domains · 9 running · 2 paused")
 
 
 async def test_defined_and_undefined_domains_appear_and_disappear(make_app, demo_uri):
@@ -78,10 +78,10 @@ async def test_defined_and_undefined_domains_appear_and_disappear(make_app, demo
         (connection,) = app.fleet.connections.values()
         dom = connection.conn.defineXML(xml)
         await wait_for(pilot, lambda: "newcomer" in shown_names(app))
-        assert header_text(app).startswith("13 domains")
+        assert header_text(app).startswith("18 domains")
         dom.undefine()
         await wait_for(pilot, lambda: "newcomer" not in shown_names(app))
-        assert header_text(app).startswith("12 domains")
+        assert header_text(app).startswith("17 domains")
 
 
 async def test_cursor_stays_on_its_vm_when_events_reorder_the_list(make_app, demo_uri):
@@ -110,17 +110,18 @@ async def test_filter_by_name_and_state_terms(make_app, demo_uri):
     app = make_app(demo_uri)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("slash", *"win")
-        await wait_for(pilot, lambda: shown_names(app) == ["win10"])
-        assert "showing 1" in header_text(app)
+        await wait_for(pilot, lambda: shown_names(app) == ["office-win11", "win10"])
+        assert "showing 2" in header_text(app)
         await pilot.press("enter")  # keeps the filter, back to the list
         assert app.focused is app.domain_list.table
         await pilot.press("slash", *["backspace"] * 3, *"state:running")
         await wait_for(pilot, lambda: shown_names(app) == [
-            "build-smp", "db-storage", "scratch-transient", "web-macvtap", "win10"])
+            "build-smp", "db-storage", "erp-centos7", "nextcloud", "office-win11",
+            "render-node", "scratch-transient", "tcg-sandbox", "web-macvtap", "win10"])
         await pilot.press(*" -web")
         await wait_for(pilot, lambda: "web-macvtap" not in shown_names(app))
         await pilot.press("escape")  # clears it
-        await wait_for(pilot, lambda: len(shown_names(app)) == 12)
+        await wait_for(pilot, lambda: len(shown_names(app)) == 17)
 
 
 async def test_a_bad_filter_term_says_why_and_changes_nothing(make_app, demo_uri):
@@ -131,7 +132,7 @@ async def test_a_bad_filter_term_says_why_and_changes_nothing(make_app, demo_uri
         await wait_for(pilot, lambda: "unknown state 'runing'" in str(box.border_subtitle))
         assert box.has_class("-invalid")
         # the last good filter ("state:run", a prefix of running) stays in force
-        assert len(shown_names(app)) == 5
+        assert len(shown_names(app)) == 10
 
 
 async def test_filter_survives_events_and_new_rows_respect_it(make_app, demo_uri):
@@ -154,15 +155,17 @@ async def test_sort_by_picked_columns_and_reverse(make_app, demo_uri):
         assert shown_names(app)[0] == "legacy-crashed" and "sort: vCPUs ▲" in header_text(app)
         await sort_by(pilot, "State")  # running first, shut off last
         names = shown_names(app)
-        assert names[:5] == ["build-smp", "db-storage", "scratch-transient", "web-macvtap", "win10"]
+        assert names[:10] == [
+            "build-smp", "db-storage", "erp-centos7", "nextcloud", "office-win11",
+            "render-node", "scratch-transient", "tcg-sandbox", "web-macvtap", "win10"]
         assert names[-2:] == ["ci-runner", "vm1"]
         assert "sort: State ▲" in header_text(app)
         await sort_by(pilot, "Id")  # active domains by id, then the inactive ones
         assert shown_names(app)[:3] == ["win10", "web-macvtap", "db-storage"]
         await sort_by(pilot, "Memory")
-        assert shown_names(app)[-1] == "db-storage"
+        assert shown_names(app)[-1] == "render-node"
         await sort_by(pilot, "Memory")  # the column sorted by again: the other way round
-        assert shown_names(app)[0] == "db-storage"
+        assert shown_names(app)[0] == "render-node"
 
 
 async def test_several_connections_add_a_host_column(make_app, tmp_path):
@@ -174,7 +177,7 @@ async def test_several_connections_add_a_host_column(make_app, tmp_path):
         # the test driver reports no figures: no live column is shown
         assert table.column_labels() == [
             "Id", "Name", "Host", "State", "vCPUs", "Memory", "Auto", "Persist"]
-        assert header_text(app).startswith("15 domains")
+        assert header_text(app).startswith("20 domains")
         assert "hosts: lab-a, lab-b (H)" in header_text(app)
         hosts = {table.row_text(k)["host"] for k in table.shown_keys()}
         assert hosts == {"lab-a", "lab-b"}

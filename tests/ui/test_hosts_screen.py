@@ -78,7 +78,7 @@ def silent_uri():
 
 @pytest.fixture
 def labs(tmp_path) -> tuple[str, str]:
-    """lab-a: the demo lab (12 VMs, 5 running); lab-b: vm0000..vm0002 (vm0000, vm0002 run)."""
+    """lab-a: the demo lab (17 VMs, 10 running); lab-b: vm0000..vm0002 (vm0000, vm0002 run)."""
     return copy_demo_fleet(tmp_path, "lab-a.xml"), write_fleet(tmp_path / "lab-b.xml", 3)
 
 
@@ -162,7 +162,7 @@ async def test_good_hosts_are_usable_while_one_hangs_and_one_refuses(started, la
     app = started(a, silent_uri, b, REFUSED)
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: set(rows_by_host(app)) == {"lab-a", "lab-b"}
-                       and len(rows_by_host(app)["lab-a"]) == 12)
+                       and len(rows_by_host(app)["lab-a"]) == 17)
         assert rows_by_host(app)["lab-b"] == {"vm0000", "vm0001", "vm0002"}
         # drawn while the silent host is still connecting: the list never waited for it
         assert app.fleet.connection(silent_uri).status is ConnectionStatus.CONNECTING
@@ -170,7 +170,7 @@ async def test_good_hosts_are_usable_while_one_hangs_and_one_refuses(started, la
         header = header_text(app)
         assert re.search(r"localhost connecting \d+ s", header), header
         assert "2 of 4 connected: lab-a, lab-b (H)" in header
-        assert header.startswith("15 domains · 7 running")
+        assert header.startswith("20 domains · 12 running")
         # the header's clock runs while the host does not answer
         await wait_for(pilot, lambda: re.search(r"localhost connecting [1-9]\d* s",
                                                 header_text(app)) is not None)
@@ -261,7 +261,7 @@ async def test_add_a_host_and_save_it(started, labs, config_file):
     a, b = labs
     app = started(a)
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_for(pilot, lambda: len(app.domain_list.domains) == 12)
+        await wait_for(pilot, lambda: len(app.domain_list.domains) == 17)
         assert "Host" not in app.domain_list.table.column_labels()
         hosts = await open_hosts(pilot)
         dialog = await open_add(pilot)
@@ -282,7 +282,7 @@ async def test_add_a_host_and_save_it(started, labs, config_file):
         await wait_for(pilot, lambda: app.screen is app.domain_list)
         assert "Host" in app.domain_list.table.column_labels()
         assert rows_by_host(app)["lab-b"] == {"vm0000", "vm0001", "vm0002"}
-        assert len(rows_by_host(app)["lab-a"]) == 12
+        assert len(rows_by_host(app)["lab-a"]) == 17
         assert "hosts: lab-a, lab-b (H)" in header_text(app)
 
 
@@ -291,7 +291,7 @@ async def test_add_refuses_a_bad_or_taken_uri_and_saves_nothing_unasked(started,
     a, _ = labs
     app = started(a)
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_for(pilot, lambda: len(app.domain_list.domains) == 12)
+        await wait_for(pilot, lambda: len(app.domain_list.domains) == 17)
         hosts = await open_hosts(pilot)
         dialog = await open_add(pilot)
         await pilot.press(*"kvm1")
@@ -360,7 +360,7 @@ async def test_remove_hosts_for_the_session_or_from_the_config_file(started, tmp
             await answer(pilot, RemoveHostScreen, key)
             await wait_for(pilot, lambda: app.screen is hosts)
         assert list(app.fleet.connections) == [a, b, c]
-        assert len(app.domain_list.domains) == 17
+        assert len(app.domain_list.domains) == 22
 
         # gamma, from the config file too (2)
         await pilot.press("D")
@@ -389,7 +389,7 @@ async def test_remove_hosts_for_the_session_or_from_the_config_file(started, tmp
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.domain_list)
         assert "Host" not in app.domain_list.table.column_labels()
-        assert len(app.domain_list.domains) == 12
+        assert len(app.domain_list.domains) == 17
         assert {s.key.uri for s in app.domain_list.domains.values()} == {a}
         # the header names the one host left as it does when there was only ever one
         assert "test:///…/lab-a.xml" in header_text(app)
@@ -434,7 +434,7 @@ async def test_a_vm_screen_of_a_removed_host_goes_back_to_the_list(started, labs
         assert any("Host lab-b was removed: vm0000 is no longer shown" in m
                    for m in notifications(app))
         await wait_for(pilot, lambda: set(rows_by_host(app)) == {""})  # one host: no column
-        assert len(app.domain_list.domains) == 12
+        assert len(app.domain_list.domains) == 17
 
 
 # -- retrying ------------------------------------------------------------------------------------
@@ -530,7 +530,7 @@ def test_hosts_overview(snap_compare, overview_app, size):
     app = overview_app
 
     async def open_overview(pilot):
-        await wait_for(pilot, lambda: len(app.domain_list.domains) == 15)
+        await wait_for(pilot, lambda: len(app.domain_list.domains) == 20)
         await pilot.press("home")  # the first VM by name, lab-a's, whichever host answered first
         await pilot.press("H")
         await wait_for(pilot, lambda: isinstance(app.screen, HostsScreen)

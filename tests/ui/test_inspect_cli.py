@@ -52,7 +52,7 @@ def test_named_domain_has_the_documented_schema(tmp_path):
 def test_all_domains_when_none_is_named(tmp_path):
     uri = copy_demo_fleet(tmp_path)
     names = [d["name"] for d in as_json("-c", uri)]
-    assert len(names) == 12 and names == sorted(names)
+    assert len(names) == 17 and names == sorted(names)
 
 
 def test_unknown_domain_exits_1_with_a_clear_message(tmp_path):
@@ -76,7 +76,7 @@ def test_several_uris_name_their_domains(tmp_path):
     b = write_fleet(tmp_path / "b.xml", 3)
     got = as_json("-c", a, "-c", b)
     assert {d["uri"] for d in got} == {a, b}
-    assert len(got) == 15
+    assert len(got) == 20
 
 
 @pytest.mark.parametrize("fleet", ["demo", "generated"])

@@ -118,4 +118,4 @@ async def test_every_tick_is_one_libvirt_call_per_connection(make_app, demo_uri,
             ticks = sum(1 for cost in app.tick_costs if cost[0] == uri)
             assert ticks >= 2 and counter.calls == ["getAllDomainStats"] * ticks
         # and every domain of both connections got a sample
-        assert len(app.domain_list.stats) == 12 + 40
+        assert len(app.domain_list.stats) == 17 + 40

@@ -99,7 +99,7 @@ async def test_a_disconnected_host_shows_no_figures_and_is_not_counted_as_runnin
         (uri,) = app.fleet.connections
         app.post_message(FleetChanged(ConnectionChanged(uri, ConnectionStatus.DISCONNECTED,
                                                         "end of file from server")))
-        await wait_for(pilot, lambda: "12 disconnected" in screen_text(app))
+        await wait_for(pilot, lambda: "17 disconnected" in screen_text(app))
         first_line = screen_text(app).splitlines()[0]
         assert "0 running" in first_line
         await select(pilot, "win10")
