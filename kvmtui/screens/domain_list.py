@@ -14,7 +14,7 @@ from textual.widgets import Input
 from kvmtui.keys import LIST_BINDINGS, POWER_BINDINGS
 from kvmtui.messages import FleetChanged
 from kvmtui.screens.bulk import BulkActions
-from kvmtui.screens.list_advice import ListAdvice
+from kvmtui.screens.list_advice import AdviceMarks, ListAdvice
 from kvmtui.screens.power_desk import POWER_KEYS, SETTLED, SPECS_KEY
 from kvmtui.screens.sort_dialog import SortScreen, direction_mark
 from kvmtui.services import services
@@ -42,7 +42,7 @@ from kvmtui.widgets.key_footer import KeyFooter
 from kvmtui.widgets.table_layout import LIVE_KEYS, figures_reported
 
 
-class DomainListScreen(BulkActions):
+class DomainListScreen(AdviceMarks, BulkActions):
     BINDINGS = [*POWER_BINDINGS, *LIST_BINDINGS]
 
     DEFAULT_CSS = """

@@ -10,7 +10,10 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from textual.message import Message
 
 from kvmtui.virt.models import ConnectionChanged, ConnectionStatus, DomainKey
 
@@ -23,6 +26,25 @@ if TYPE_CHECKING:
 # A burst of events (a host starting 50 VMs) is read again once, this long after its last one.
 SETTLE_S = 1.0
 BATCH = 50  # domains read before their marks are shown
+
+
+@dataclass
+class AdviceMarksRead(Message):
+    """A batch of marks read by the worker (`last`: the reading of this host has ended)."""
+
+    uri: str
+    batch: dict[str, str | None]
+    last: bool = False
+
+
+class AdviceMarks:
+    """The list screen's handler of the worker's batches (a base class of the screen: other
+    threads reach the UI only by posting messages, see ARCHITECTURE.md)."""
+
+    advice: ListAdvice
+
+    def on_advice_marks_read(self, message: AdviceMarksRead) -> None:
+        self.advice.arrived(message.uri, message.batch, message.last)
 
 
 class ListAdvice:
@@ -97,13 +119,14 @@ class ListAdvice:
             for uuid, severity in worst_of_domains(connection.using, uri, uuids):
                 batch[uuid] = severity
                 if len(batch) >= BATCH:
-                    self.screen.app.call_from_thread(self._arrived, uri, batch)
+                    self.screen.post_message(AdviceMarksRead(uri, batch))
                     batch = {}
         except Exception:  # noqa: BLE001 - a mark is a hint: a host gone away keeps its old ones
             pass
-        self.screen.app.call_from_thread(self._arrived, uri, batch, True)
+        # always posted (not dropped like a cancelled worker's reply): it ends this reading
+        self.screen.post_message(AdviceMarksRead(uri, batch, True))
 
-    def _arrived(self, uri: str, batch: dict[str, str | None], last: bool = False) -> None:
+    def arrived(self, uri: str, batch: dict[str, str | None], last: bool = False) -> None:
         if last:
             self._busy -= 1
         if uri not in self.fleet.connections or not self.screen.is_mounted:

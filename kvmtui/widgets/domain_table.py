@@ -31,7 +31,7 @@ from kvmtui.virt.columns import BY_KEY, DEFAULT_COLUMNS, ListColumn
 from kvmtui.virt.domain.filtering import BUSIEST_FIRST
 from kvmtui.virt.models import DomainKey, DomainStats, DomainSummary
 from kvmtui.widgets.table_cells import figure_cell, line_segments, summary_cells
-from kvmtui.widgets.table_layout import ColumnLayout, fit_cell, lay_out
+from kvmtui.widgets.table_layout import LEAD, ColumnLayout, fit_cell, lay_out
 
 # Live figures have fixed widths and are formatted only for the rows on screen, so a tick costs
 # the same with 30 domains or 1000 (and a changing figure never makes the columns jump).
@@ -406,7 +406,7 @@ class DomainTable(ScrollView, can_focus=True):
             labels.append(label)
         layout = self.column_layout()
         segments = line_segments(self.columns, labels, [style] * len(labels),
-                                 [Segment("  ", style)], style, layout, header=True)
+                                 [Segment(" " * LEAD, style)], style, layout, header=True)
         if layout.more_right:  # the last cell says that more columns lie to the right
             width = self.scrollable_content_region.width
             strip = Strip(segments).crop_extend(0, width - 1, style)
@@ -433,14 +433,15 @@ class DomainTable(ScrollView, can_focus=True):
                                    base, self.column_layout()))
 
     def _lead(self, row: int, marked: bool, base: Style) -> list[Segment]:
-        """The row's two first cells: its mark, and its advice flag."""
+        """The row's lead cells: its mark, its advice flag, and a space that keeps the flag off
+        the first column (`! 13`, not `!13`)."""
         severity = self.advice.get(self._rows[row].key)
         flag = ADVICE_FLAGS.get(severity or "")
         if flag is None:
-            return [Segment(f"{MARK if marked else ' '} ", base)]
+            return [Segment(f"{MARK if marked else ' '}  ", base)]
         style = base if row == self.cursor_row else base + self.get_component_rich_style(
             f"domain-table--advice-{severity}", partial=True)
-        return [Segment(MARK if marked else " ", base), Segment(flag, style)]
+        return [Segment(MARK if marked else " ", base), Segment(flag, style), Segment(" ", base)]
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)

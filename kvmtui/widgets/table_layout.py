@@ -22,7 +22,8 @@ from kvmtui.virt.columns import ListColumn
 from kvmtui.virt.models import DomainStats
 
 GAP = 2           # spaces between columns
-EDGES = 3         # two lead cells (the mark, the advice flag) and one at the end
+LEAD = 3          # lead cells: the mark, the advice flag, a space before the first column
+EDGES = LEAD + 1  # the lead cells and one at the end
 NAME_CAP = 32
 NAME_FLOOR = 12
 # Before these are on screen, Name gives up its width; after them, Name grows first.
