@@ -31,6 +31,22 @@ DESCRIPTIONS = {
     "halt_wakeup": "halted vCPU woken",
     "host_state_reload": "full host state reloads",
     "fpu_reload": "FPU state reloads",
+    "pf_taken": "page faults KVM handled (EPT/NPT violations included)",
+    "pf_emulate": "page faults resolved by emulating the instruction",
+    "pf_spurious": "page faults already fixed by another vCPU",
+    "pf_fast": "page faults fixed without taking the MMU lock",
+    "pf_mmio_spte_created": "MMIO page-table entries created",
+    "req_event": "checks for an event to inject (KVM_REQ_EVENT)",
+    "preemption_reported": "host preemptions reported to the guest (steal time)",
+    "preemption_other": "host preemptions while outside guest code",
+    "directed_yield_attempted": "yields to a lock holder's vCPU tried (PV spinlocks)",
+    "directed_yield_successful": "yields that reached the lock holder's vCPU",
+    "halt_attempted_poll": "halts that polled before sleeping",
+    "halt_successful_poll": "halts ended by an event while polling",
+    "halt_poll_invalid": "polls stopped by a wakeup that was not an event",
+    "nested_run": "entries into a nested guest",
+    "notify_window": "guest held the CPU without an exit too long",
+    "l1d_flush": "L1 data cache flushes (L1TF mitigation)",
 }
 
 # The reasons `kvmtui top --csv` always has a column for (JSON carries every counter).
