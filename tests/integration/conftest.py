@@ -121,15 +121,17 @@ class Hypervisor:
   </devices>
 </domain>"""
 
-    def define_firmware_guest(self, name: str, kind: str = "qemu") -> Guest:
-        """No OS at all: the firmware runs (real VM exits under KVM) and ignores ACPI."""
+    def define_firmware_guest(self, name: str, kind: str = "qemu", devices: str = "") -> Guest:
+        """No OS at all: the firmware runs (real VM exits under KVM) and ignores ACPI.
+        `devices`: more device elements (disks, NICs) for the firmware to probe."""
         xml = f"""<domain type='{kind}'>
   <name>{name}</name>
   <memory unit='MiB'>64</memory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
   <features><acpi/></features>
-  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator><memballoon model='none'/></devices>
+  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator>{devices}<memballoon model='none'/>
+  </devices>
 </domain>"""
         return self._define(name, xml, None)
 

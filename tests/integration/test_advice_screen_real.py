@@ -73,18 +73,7 @@ def define_emulated_guest(hypervisor, name: str) -> Guest:
                   f"<source file='{image}'/><target dev='{dev}' bus='{bus}'/></disk>\n    ")
     nics = "".join(f"<interface type='user'><model type='{model}'/></interface>\n    "
                    for model in ("e1000", "rtl8139"))
-    xml = f"""<domain type='kvm'>
-  <name>{name}</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
-  <features><acpi/></features>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    {disks}{nics}<memballoon model='none'/>
-  </devices>
-</domain>"""
-    return hypervisor._define(name, xml, None)
+    return hypervisor.define_firmware_guest(name, kind="kvm", devices=disks + nics)
 
 
 @pytest.fixture
