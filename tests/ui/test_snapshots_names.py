@@ -73,9 +73,9 @@ async def test_names_with_spaces_at_either_end_are_refused(make_app, demo_uri, n
         before = names(dom)
         await paste(app, pilot, name)
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: "a snapshot name cannot start or end with a space"
+                       in error_text(app))
         assert isinstance(app.screen, CreateSnapshotScreen)
-        assert "a snapshot name cannot start or end with a space" in error_text(app)
         assert names(dom) == before
 
 
