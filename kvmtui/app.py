@@ -215,8 +215,8 @@ class KvmApp(App):
         self.post_message(StatsTicked(tick))  # from the sampler thread; never blocks it
 
     def on_stats_ticked(self, message: StatsTicked) -> None:
-        if not self.screen_stack:
-            return  # a last tick arriving while the app shuts down
+        if not self.screen_stack or self._exit or not self.domain_list.children:
+            return  # a last tick arriving while the app shuts down (its widgets already gone)
         started = time.perf_counter()
         tick = message.tick
         if not tick.error:

@@ -221,6 +221,8 @@ async def test_enter_typed_before_the_chooser_appeared_picks_nothing(make_app, d
     async with app.run_test(size=(160, 30)) as pilot:
         before = shown_names(app)
         await pilot.press("o", "m", "enter")  # one burst, as over a slow link
+        # the chooser comes, and stays: the enter typed before it picked nothing
+        await wait_for(pilot, lambda: isinstance(app.screen, SortScreen))
         await pilot.pause(0.1)
         assert isinstance(app.screen, SortScreen)
         assert shown_names(app) == before

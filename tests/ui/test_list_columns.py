@@ -128,6 +128,7 @@ async def test_keys_typed_before_the_chooser_appeared_change_nothing(long_app):
         table = long_app.domain_list.table
         before = table.chosen
         await pilot.press("C", "space", "enter")  # one burst
+        await wait_for(pilot, lambda: isinstance(long_app.screen, ColumnsScreen))
         await pilot.pause(0.1)
         assert isinstance(long_app.screen, ColumnsScreen)
         assert table.chosen == before
